@@ -1,0 +1,26 @@
+//! `courier`: the one front door to Courier. Each subcommand parses arguments, calls a library
+//! and prints or writes the result; the logic lives in the library crates.
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Debug, Parser)]
+#[command(name = "courier", version, about = "Courier: an autonomy stack for delivery vehicles, warehouse AGVs and their fleets", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print what a map, scenario, log or point cloud holds (dimensions, counts, extent, time span).
+    Info(cmd::info::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Info(args) => cmd::info::run(args),
+    }
+}

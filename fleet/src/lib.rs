@@ -1,0 +1,1 @@
+//! Courier fleet coordination: tasks + robots → assignments + conflict-free paths (see issue 3).

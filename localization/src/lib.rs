@@ -1,0 +1,2 @@
+//! Courier localization: sensors → pose. 2D scan matching and pose-graph SLAM, localization on a
+//! known map, error-state Kalman fusion, 3D LiDAR odometry (see issue 5).

@@ -1,0 +1,1 @@
+//! Courier planning: pose + goal + obstacles → path → velocity commands (see issue 4).

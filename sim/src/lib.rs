@@ -1,0 +1,1 @@
+//! Courier headless fleet simulation (see issue 7).
