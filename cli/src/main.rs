@@ -16,11 +16,14 @@ struct Cli {
 enum Command {
     /// Print what a map, scenario, log or point cloud holds (dimensions, counts, extent, time span).
     Info(cmd::info::Args),
+    /// Measure speed and quality on real data; prints JSON lines.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Info(args) => cmd::info::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     }
 }
