@@ -16,6 +16,8 @@ struct Cli {
 enum Command {
     /// Print what a map, scenario, log or point cloud holds (dimensions, counts, extent, time span).
     Info(cmd::info::Args),
+    /// Simulate a fleet headless with the real stack in the loop; writes metrics and a Rerun recording.
+    Sim(cmd::sim::Args),
     /// Measure speed and quality on real data; prints JSON lines.
     Bench(cmd::bench::Args),
 }
@@ -24,6 +26,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Info(args) => cmd::info::run(args),
+        Command::Sim(args) => cmd::sim::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     }
 }
