@@ -20,8 +20,8 @@ pub struct Args {
     #[arg(long)]
     pub agents: Option<usize>,
     /// Seed of the generated stream and of the planner's tie-breaking.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Steps to simulate (default: the instance's own, from simulation_time.json, else 1000).
     #[arg(long)]
     pub steps: Option<usize>,
@@ -33,14 +33,19 @@ pub struct Args {
     pub motion: String,
     /// Task assignment solver: `auto` (Hungarian for small batches, else greedy), `greedy`
     /// or `hungarian`.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "greedy", "hungarian"])]
-    pub scheduler: String,
+    /// (default: auto, or what --params says).
+    #[arg(long, value_parser = ["auto", "greedy", "hungarian"])]
+    pub scheduler: Option<String>,
     /// Do not re-match robots whose task is not opened yet (only free robots get tasks).
     #[arg(long)]
     pub no_reassign: bool,
-    /// Memory bound of the distance-table cache, MiB.
-    #[arg(long, default_value_t = 1024)]
-    pub cache_mb: usize,
+    /// Memory bound of the distance-table cache, MiB (default 1024).
+    #[arg(long)]
+    pub cache_mb: Option<usize>,
+    /// Planner and scheduler parameters as JSON (`LifelongParams`: `planner`, `scheduler`,
+    /// …; missing fields take their defaults); the flags above override it.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
     /// Write the metrics as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -67,28 +72,43 @@ pub fn run(args: Args) -> Result<()> {
             let name = map
                 .file_stem()
                 .map_or_else(|| "map".into(), |s| s.to_string_lossy().into_owned());
-            (Problem::generate(&name, grid, n, args.seed)?, 1000)
+            (
+                Problem::generate(&name, grid, n, args.seed.unwrap_or(0))?,
+                1000,
+            )
         }
         _ => bail!("give --instance LORR.json, or --map M.map --agents N [--seed S]"),
     };
     let steps = args.steps.unwrap_or(default_steps);
-    let mut params = LifelongParams {
-        motion: if args.motion == "four" {
-            MotionModel::FourConnected
-        } else {
-            MotionModel::Rotation
-        },
-        step_time_ms: (args.step_time_ms > 0).then_some(args.step_time_ms),
-        ..Default::default()
+    let mut params: LifelongParams = match &args.params {
+        Some(p) => serde_json::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("parsing parameters {}", p.display()))?,
+        None => LifelongParams::default(),
     };
-    params.planner.seed = args.seed;
-    params.planner.cache_bytes = args.cache_mb << 20;
-    params.scheduler.method = match args.scheduler.as_str() {
-        "greedy" => SchedulerMethod::Greedy,
-        "hungarian" => SchedulerMethod::Hungarian,
-        _ => SchedulerMethod::Auto,
+    params.motion = if args.motion == "four" {
+        MotionModel::FourConnected
+    } else {
+        MotionModel::Rotation
     };
-    params.scheduler.reassign_unopened = !args.no_reassign;
+    params.step_time_ms = (args.step_time_ms > 0).then_some(args.step_time_ms);
+    if let Some(seed) = args.seed {
+        params.planner.seed = seed;
+    }
+    if let Some(mb) = args.cache_mb {
+        params.planner.cache_bytes = mb << 20;
+    }
+    if let Some(s) = &args.scheduler {
+        params.scheduler.method = match s.as_str() {
+            "greedy" => SchedulerMethod::Greedy,
+            "hungarian" => SchedulerMethod::Hungarian,
+            _ => SchedulerMethod::Auto,
+        };
+    }
+    if args.no_reassign {
+        params.scheduler.reassign_unopened = false;
+    }
     let every = (steps / 20).max(1);
     let m = lifelong::run(&problem, steps, &params, |s, _| {
         if (s.step + 1) % every == 0 {

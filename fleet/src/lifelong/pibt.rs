@@ -42,6 +42,15 @@ pub struct PlannerParams {
     /// front (staying put), instead of searching over forward/turn/wait directly
     /// (default true).
     pub cell_space: bool,
+    /// Cell-space planning: cost of one 90° turn needed to enter a neighbour, in quarter
+    /// steps (default 4: a turn costs a step, as it does).
+    pub turn_cost_quarters: u64,
+    /// PIBT passes per step with perturbed priorities; the pass whose robots end nearest
+    /// their goals (summed cost-to-go) is kept (default 1: on RANDOM-01..03 8 or 32 passes
+    /// did not raise the score).
+    pub rollouts: usize,
+    /// Share of the step budget after which no further pass starts (default 0.8).
+    pub rollout_time_share: f64,
 }
 
 impl Default for PlannerParams {
@@ -53,6 +62,9 @@ impl Default for PlannerParams {
             max_new_tables_per_step: usize::MAX,
             detour_when_blocked: true,
             cell_space: true,
+            turn_cost_quarters: 4,
+            rollouts: 1,
+            rollout_time_share: 0.8,
         }
     }
 }
@@ -84,6 +96,8 @@ struct Step<'a> {
     cache: &'a DistanceCache,
     occ: &'a mut [u32],
     detour: bool,
+    /// Cell-space planning of the rotation model: quarter-step cost per turn.
+    turn_cost: u64,
     reserved: &'a mut [u32],
     next: Vec<u32>,
     action: Vec<Action>,
@@ -168,6 +182,85 @@ impl Planner {
             }
         }
 
+        let rollout_deadline = budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
+        let mut best: Option<(u64, Vec<Action>)> = None;
+        for r in 0..self.params.rollouts.max(1) {
+            if r > 0 && rollout_deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            let order = if r == 0 {
+                order.clone()
+            } else {
+                // Another try: priorities perturbed by up to 50 %, fresh tie-breaking.
+                let mut keyed: Vec<(bool, u64, usize)> = order
+                    .iter()
+                    .map(|&i| {
+                        let e = self.elapsed[i] as u64 * 1000;
+                        let noise = self.rng.random_range(0..=e / 2 + 500);
+                        (goals[i].is_none(), u64::MAX - (e + noise), i)
+                    })
+                    .collect();
+                keyed.sort_unstable();
+                keyed.into_iter().map(|k| k.2).collect()
+            };
+            let actions = self.plan_once(states, goals, &tables, &order);
+            let score = self.score(states, goals, &tables, &actions);
+            if best.as_ref().is_none_or(|b| score < b.0) {
+                best = Some((score, actions));
+            }
+        }
+        best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n])
+    }
+
+    /// Sum over robots of the cost-to-go after `actions` (lower is better).
+    fn score(
+        &self,
+        states: &[AgentState],
+        goals: &[Option<u32>],
+        tables: &[Option<Arc<[u16]>>],
+        actions: &[Action],
+    ) -> u64 {
+        let dist = |i: usize, c: u32| -> u64 {
+            match (goals[i], &tables[i]) {
+                (Some(_), Some(t)) => match t[c as usize] {
+                    super::distance::UNREACHABLE => 1 << 20,
+                    d => d as u64,
+                },
+                (Some(g), None) => self.cache.manhattan(c, g) as u64,
+                (None, _) => 0,
+            }
+        };
+        let mut total = 0;
+        for (i, (&s, &a)) in states.iter().zip(actions).enumerate() {
+            let Ok(n) = super::motion::apply(&self.map, self.model, s, a) else {
+                return u64::MAX;
+            };
+            if goals[i].is_none_or(|g| g == n.loc) {
+                continue;
+            }
+            total += match self.model {
+                MotionModel::FourConnected => dist(i, n.loc),
+                MotionModel::Rotation => (0..4u8)
+                    .filter_map(|k| {
+                        neighbor(&self.map, n.loc, k)
+                            .map(|u| turns(n.dir, k) as u64 + 1 + dist(i, u))
+                    })
+                    .min()
+                    .unwrap_or(1 << 20),
+            };
+        }
+        total
+    }
+
+    /// One PIBT pass in `order`.
+    fn plan_once(
+        &mut self,
+        states: &[AgentState],
+        goals: &[Option<u32>],
+        tables: &[Option<Arc<[u16]>>],
+        order: &[usize],
+    ) -> Vec<Action> {
+        let n = states.len();
         for (i, s) in states.iter().enumerate() {
             self.occ[s.loc as usize] = i as u32;
         }
@@ -180,17 +273,22 @@ impl Planner {
             },
             states,
             goals,
-            tables: &tables,
+            tables,
             cache: &self.cache,
             occ: &mut self.occ,
             detour: self.params.detour_when_blocked,
+            turn_cost: if self.model == MotionModel::Rotation {
+                self.params.turn_cost_quarters
+            } else {
+                0
+            },
             reserved: &mut self.reserved,
             next: states.iter().map(|s| s.loc).collect(),
             action: vec![Action::Wait; n],
             planned: vec![false; n],
             rng: &mut self.rng,
         };
-        for &i in &order {
+        for &i in order {
             if !step.planned[i] {
                 step.pibt(i, None);
             }
@@ -290,15 +388,31 @@ impl Step<'_> {
         match self.model {
             MotionModel::FourConnected => {
                 // Costs in quarter-steps so that waiting ranks just after a move of equal value.
+                // With turn costs (cell-space rotation planning), waiting costs a step more
+                // than the best move, or nothing at the goal.
+                let mut wait = 4 * (1 + self.dist(i, s.loc)) + 1;
+                if self.turn_cost > 0 && self.goals[i] != Some(s.loc) {
+                    wait = (0..4u8)
+                        .filter_map(|k| {
+                            neighbor(self.map, s.loc, k).map(|u| {
+                                4 * (2 + self.dist(i, u))
+                                    + self.turn_cost * turns(s.dir, k) as u64
+                                    + 1
+                            })
+                        })
+                        .min()
+                        .unwrap_or(wait);
+                }
                 opts.push(Option_ {
-                    cost: 4 * (1 + self.dist(i, s.loc)) + 1,
+                    cost: wait,
                     cell: s.loc,
                     action: Action::Wait,
                 });
                 for k in 0..4u8 {
                     if let Some(u) = neighbor(self.map, s.loc, k) {
                         opts.push(Option_ {
-                            cost: 4 * (1 + self.dist(i, u)),
+                            cost: 4 * (1 + self.dist(i, u))
+                                + self.turn_cost * turns(s.dir, k) as u64,
                             cell: u,
                             action: Action::Move(k),
                         });
