@@ -20,6 +20,8 @@ enum Command {
     Sim(cmd::sim::Args),
     /// Measure speed and quality on real data; prints JSON lines.
     Bench(cmd::bench::Args),
+    /// Lifelong warehouse operation (LoRR rules): tasks over time, assignment, per-step planning.
+    Lifelong(cmd::lifelong::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,5 +30,6 @@ fn main() -> anyhow::Result<()> {
         Command::Info(args) => cmd::info::run(args),
         Command::Sim(args) => cmd::sim::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Lifelong(args) => cmd::lifelong::run(args),
     }
 }
