@@ -131,7 +131,7 @@ pub fn run(
     let problem = build_problem(&world, w, scenario.seed, steps)?;
     let substeps = (w.kinematics_hz / w.coordination_hz).round() as usize;
     let dt = 1.0 / w.kinematics_hz;
-    let recorder = record.map(|p| Recorder::create(p)).transpose()?;
+    let recorder = record.map(Recorder::create).transpose()?;
     if let Some(r) = &recorder {
         r.log_world(&world)?;
     }
@@ -145,7 +145,7 @@ pub fn run(
         .map(|&c| AgvState::at(world.cell_center(c)))
         .collect();
     let mut beliefs: Vec<Belief> = robots.iter().map(|r| Belief { pos: r.pos }).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed ^ 0x5EED_0F_5111);
+    let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed ^ 0x005E_ED0F_5111);
     let mut checker = CollisionChecker::new(&world, w.agv.radius_m, NEAR_MISS_M);
     let mut m = Metrics {
         scenario: scenario.name.clone(),
@@ -201,13 +201,13 @@ pub fn run(
             let ev = checker.check(&world, &robots);
             m.collisions += ev.collisions;
             m.near_misses += ev.near_misses;
-            if let Some(rec) = &recorder {
-                if (k + 1) % record_every == 0 {
-                    let t = stats.step as f64 / w.coordination_hz + (k + 1) as f64 * dt;
-                    if let Err(e) = log_frame(rec, t, &robots, &world, w.agv.radius_m, sim) {
-                        failure = Some(e);
-                        return;
-                    }
+            if let Some(rec) = &recorder
+                && (k + 1) % record_every == 0
+            {
+                let t = stats.step as f64 / w.coordination_hz + (k + 1) as f64 * dt;
+                if let Err(e) = log_frame(rec, t, &robots, &world, w.agv.radius_m, sim) {
+                    failure = Some(e);
+                    return;
                 }
             }
         }

@@ -83,12 +83,11 @@ impl Scenario {
             path: origin.to_path_buf(),
             message: e.to_string(),
         })?;
-        if let Some(w) = &mut s.warehouse {
-            if let (Some(m), Some(dir)) = (&w.map, origin.parent()) {
-                if m.is_relative() {
-                    w.map = Some(dir.join(m));
-                }
-            }
+        if let Some(w) = &mut s.warehouse
+            && let (Some(m), Some(dir)) = (&w.map, origin.parent())
+            && m.is_relative()
+        {
+            w.map = Some(dir.join(m));
         }
         s.validate().map_err(|m| SimError::Scenario {
             path: origin.to_path_buf(),

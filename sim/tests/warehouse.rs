@@ -22,7 +22,7 @@ chargers = 1
 "#;
 
 fn small() -> Scenario {
-    Scenario::parse(SMALL, Path::new("small.toml")).unwrap()
+    Scenario::parse(SMALL, Path::new("small.toml")).expect("the SMALL scenario is valid")
 }
 
 #[test]
