@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::time::{Duration, Instant};
 
+mod mapf;
 mod read;
 
 #[derive(Debug, clap::Args)]
@@ -18,11 +19,14 @@ pub struct Args {
 pub enum What {
     /// Read speed of Courier's file readers on a file (MovingAI, CARMEN, point clouds).
     Read(read::Args),
+    /// MAPF solver success rate, first-solution time and SoC / lower bound on MovingAI maps.
+    Mapf(mapf::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Read(a) => read::run(a),
+        What::Mapf(a) => mapf::run(a),
     }
 }
 
