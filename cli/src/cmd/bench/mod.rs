@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::time::{Duration, Instant};
 
+mod plan_grid;
 mod read;
 
 #[derive(Debug, clap::Args)]
@@ -18,11 +19,14 @@ pub struct Args {
 pub enum What {
     /// Read speed of Courier's file readers on a file (MovingAI, CARMEN, point clouds).
     Read(read::Args),
+    /// Grid search speed and exactness (JPS, A*) against a plain `pathfinding` A* on a MovingAI map + scenario.
+    PlanGrid(plan_grid::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Read(a) => read::run(a),
+        What::PlanGrid(a) => plan_grid::run(a),
     }
 }
 
