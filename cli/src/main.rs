@@ -20,6 +20,8 @@ enum Command {
     Bench(cmd::bench::Args),
     /// One-shot multi-agent path finding on a MovingAI map + scenario (LaCAM + LNS, or CBS).
     Mapf(cmd::mapf::Args),
+    /// Plan paths: `plan grid` answers MovingAI grid queries optimally.
+    Plan(cmd::plan::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,5 +30,6 @@ fn main() -> anyhow::Result<()> {
         Command::Info(args) => cmd::info::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Mapf(args) => cmd::mapf::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
     }
 }

@@ -3,3 +3,4 @@
 pub mod bench;
 pub mod info;
 pub mod mapf;
+pub mod plan;

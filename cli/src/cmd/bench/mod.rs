@@ -7,6 +7,7 @@ use clap::Subcommand;
 use std::time::{Duration, Instant};
 
 mod mapf;
+mod plan_grid;
 mod read;
 
 #[derive(Debug, clap::Args)]
@@ -21,12 +22,15 @@ pub enum What {
     Read(read::Args),
     /// MAPF solver success rate, first-solution time and SoC / lower bound on MovingAI maps.
     Mapf(mapf::Args),
+    /// Grid search speed and exactness (JPS, A*) against a plain `pathfinding` A* on a MovingAI map + scenario.
+    PlanGrid(plan_grid::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Read(a) => read::run(a),
         What::Mapf(a) => mapf::run(a),
+        What::PlanGrid(a) => plan_grid::run(a),
     }
 }
 
