@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::time::{Duration, Instant};
 
+mod plan_hybrid;
 mod read;
 
 #[derive(Debug, clap::Args)]
@@ -18,11 +19,14 @@ pub struct Args {
 pub enum What {
     /// Read speed of Courier's file readers on a file (MovingAI, CARMEN, point clouds).
     Read(read::Args),
+    /// Hybrid-A* planning time and success rate on seeded parking-lot, corridor and campus scenes.
+    PlanHybrid(plan_hybrid::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Read(a) => read::run(a),
+        What::PlanHybrid(a) => plan_hybrid::run(a),
     }
 }
 
