@@ -9,3 +9,8 @@ pub mod error;
 pub mod grid;
 
 pub use error::{PlanningError, Result};
+
+pub mod control;
+pub mod hybrid;
+pub mod node;
+pub mod road;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 mod mapf;
 mod plan_grid;
+mod plan_hybrid;
 mod read;
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +25,8 @@ pub enum What {
     Mapf(mapf::Args),
     /// Grid search speed and exactness (JPS, A*) against a plain `pathfinding` A* on a MovingAI map + scenario.
     PlanGrid(plan_grid::Args),
+    /// Hybrid-A* planning time and success rate on seeded parking-lot, corridor and campus scenes.
+    PlanHybrid(plan_hybrid::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -31,6 +34,7 @@ pub fn run(args: Args) -> Result<()> {
         What::Read(a) => read::run(a),
         What::Mapf(a) => mapf::run(a),
         What::PlanGrid(a) => plan_grid::run(a),
+        What::PlanHybrid(a) => plan_hybrid::run(a),
     }
 }
 
