@@ -120,7 +120,7 @@ struct Bin {
 }
 
 /// Per-frame summary.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct GroundStats {
     /// Sensor height used (given or estimated), m.
     pub sensor_height: f32,
