@@ -122,14 +122,18 @@ pub fn solve(inst: &Instance, params: &MapfParams) -> Result<MapfOutcome> {
         let mut paths = lacam::configs_to_paths(&configs, &inst.goals);
         drop(configs);
         out.first_solution_s = Some(t0.elapsed().as_secs_f64());
-        out.first_sum_of_costs = validate(inst, &paths)?.sum_of_costs;
+        let mut costs = validate(inst, &paths)?;
+        out.first_sum_of_costs = costs.sum_of_costs;
         if params.refine && Instant::now() < deadline {
-            let mut lns = lns::Lns::new(inst, &dist, paths, params.seed);
+            let mut lns = lns::Lns::new(inst, &dist, paths.clone(), params.seed);
             lns.neighborhood = params.lns_neighborhood.max(1);
             out.lns_iterations = lns.run(deadline).iterations;
-            paths = lns.into_paths();
+            let refined = lns.into_paths();
+            // Safety net: keep the first solution should refinement ever break a rule.
+            if let Ok(c) = validate(inst, &refined) {
+                (paths, costs) = (refined, c);
+            }
         }
-        let costs = validate(inst, &paths)?;
         out.solved = true;
         out.sum_of_costs = costs.sum_of_costs;
         out.makespan = costs.makespan;
