@@ -29,6 +29,9 @@ pub struct Args {
     /// Stop at the first solution (no LNS refinement).
     #[arg(long)]
     pub no_refine: bool,
+    /// Agents replanned together per LNS iteration.
+    #[arg(long, default_value_t = 4)]
+    pub lns_neighborhood: usize,
     /// Write the result (with paths) as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -110,7 +113,7 @@ pub fn run(args: Args) -> Result<()> {
         time_limit_s: args.time_limit,
         seed: args.seed,
         refine: !args.no_refine,
-        ..Default::default()
+        lns_neighborhood: args.lns_neighborhood,
     };
     let solver = args.solver.clone();
     let (inst, out) = with_big_stack(move || {

@@ -33,9 +33,8 @@ pub struct Lns<'a> {
     soc: u64,
     /// `occ[t * cells + v]`: the agent at `v` at step `t` (only along stored paths).
     occ: Vec<u32>,
-    /// A* closed-set stamps, same layout as `occ`.
-    seen: Vec<u32>,
-    stamp: u32,
+    /// A* closed set (small and cache-resident, unlike a dense steps × cells array).
+    closed: ClosedSet,
     steps: usize,
     in_table: Vec<bool>,
     /// Per cell: the agent whose goal it is (it stays there after its path ends).
@@ -77,8 +76,7 @@ impl<'a> Lns<'a> {
             costs,
             paths,
             occ: Vec::new(),
-            seen: Vec::new(),
-            stamp: 0,
+            closed: ClosedSet::default(),
             steps: 0,
             in_table: vec![false; n],
             goal_owner,
@@ -103,7 +101,6 @@ impl<'a> Lns<'a> {
             let steps = need.max(self.steps + self.steps / 4);
             let cells = self.inst.grid.size();
             self.occ.resize(steps * cells, NONE);
-            self.seen.resize(steps * cells, 0);
             self.steps = steps;
         }
     }
@@ -188,13 +185,7 @@ impl<'a> Lns<'a> {
         if !self.vertex_free(start, 0) {
             return None;
         }
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.seen.iter_mut().for_each(|x| *x = 0);
-            self.stamp = 1;
-        }
-        let stamp = self.stamp;
-        let cells = grid.size();
+        self.closed.clear();
         let dist = self.dist;
         let h = |v: Cell| dist.get(i, v);
         let mut nodes = vec![StNode {
@@ -203,7 +194,7 @@ impl<'a> Lns<'a> {
             parent: NONE,
         }];
         // Closed-set index; beyond `t_static` all steps look alike.
-        let key = |v: Cell, t: u32| t.min(t_static + 1) as usize * cells + v as usize;
+        let key = |v: Cell, t: u32| ((v as u64) << 32) | t.min(t_static + 1) as u64;
         let mut open = BinaryHeap::new();
         // Ties on f go to states nearer the goal, then to later steps (depth first).
         open.push(Reverse((h(start).max(min_end), h(start), u32::MAX, 0u32)));
@@ -213,10 +204,9 @@ impl<'a> Lns<'a> {
                 return None;
             }
             let StNode { v, t, .. } = nodes[k as usize];
-            if self.seen[key(v, t)] == stamp {
+            if !self.closed.insert(key(v, t)) {
                 continue;
             }
-            self.seen[key(v, t)] = stamp;
             if v == goal && t >= min_end {
                 let mut path = Vec::with_capacity(t as usize + 1);
                 let mut k = k;
@@ -238,7 +228,7 @@ impl<'a> Lns<'a> {
                 if u == v && t > t_static {
                     continue; // waiting past the last move changes nothing
                 }
-                if self.seen[key(u, t1)] == stamp
+                if self.closed.contains(key(u, t1))
                     || !self.vertex_free(u, t1)
                     || !self.edge_free(v, u, t)
                 {
@@ -357,6 +347,61 @@ impl<'a> Lns<'a> {
         }
     }
 
+    /// Replans `group` (in that order) around everyone else; keeps the new paths if their sum of
+    /// costs is not larger, else restores the old ones. Returns (old, new) cost of the group,
+    /// or the agent that could not be planned.
+    fn replan(&mut self, group: &[u32], deadline: Instant) -> Result<(u64, u64), u32> {
+        let before: u64 = group.iter().map(|&j| self.costs[j as usize]).sum();
+        let mut old = Vec::with_capacity(group.len());
+        for &j in group {
+            old.push(self.paths[j as usize].clone());
+            self.remove(j as usize);
+        }
+        let mut after = 0u64;
+        let mut ok = true;
+        let mut failed = NONE;
+        // Lower bound of the agents still to plan: each needs at least its distance.
+        let mut rest: u64 = group
+            .iter()
+            .map(|&j| self.dist.get(j as usize, self.inst.starts[j as usize]) as u64)
+            .sum();
+        for &j in group {
+            let j = j as usize;
+            rest -= self.dist.get(j, self.inst.starts[j]) as u64;
+            let budget = before.saturating_sub(after + rest);
+            match self.plan(j, budget, deadline) {
+                Some(p) if after + path_cost(&p) <= before => {
+                    after += path_cost(&p);
+                    self.paths[j] = p;
+                    self.add(j);
+                }
+                _ => {
+                    failed = j as u32;
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            for &j in group {
+                self.costs[j as usize] = path_cost(&self.paths[j as usize]);
+            }
+            self.soc = self.soc + after - before;
+            return Ok((before, after));
+        }
+        // Remove every new path before restoring any old one: they may overlap.
+        for &j in group {
+            if self.in_table[j as usize] {
+                self.remove(j as usize);
+            }
+        }
+        for (&j, p) in group.iter().zip(old) {
+            self.paths[j as usize] = p;
+            self.add(j as usize);
+        }
+        Err(failed)
+    }
+
     /// Runs LNS iterations until `deadline`; keeps the best paths.
     pub fn run(&mut self, deadline: Instant) -> LnsStats {
         let n = self.paths.len();
@@ -365,7 +410,6 @@ impl<'a> Lns<'a> {
             return stats;
         }
         let mut group: Vec<u32> = Vec::new();
-        let mut old: Vec<Vec<Cell>> = Vec::new();
         while Instant::now() < deadline {
             stats.iterations += 1;
             let total: f64 = self.weights.iter().sum();
@@ -392,59 +436,77 @@ impl<'a> Lns<'a> {
             }
             group.truncate(self.neighborhood.max(1));
             group.shuffle(&mut self.rng);
-            let before: u64 = group.iter().map(|&j| self.costs[j as usize]).sum();
-            old.clear();
-            for &j in &group {
-                old.push(self.paths[j as usize].clone());
-                self.remove(j as usize);
-            }
-            let mut after = 0u64;
-            let mut ok = true;
-            // Lower bound of the agents still to plan: each needs at least its distance.
-            let mut rest: u64 = group
-                .iter()
-                .map(|&j| self.dist.get(j as usize, self.inst.starts[j as usize]) as u64)
-                .sum();
-            for &j in &group {
-                let j = j as usize;
-                rest -= self.dist.get(j, self.inst.starts[j]) as u64;
-                let budget = before.saturating_sub(after + rest);
-                match self.plan(j, budget, deadline) {
-                    Some(p) if after + path_cost(&p) <= before => {
-                        after += path_cost(&p);
-                        self.paths[j] = p;
-                        self.add(j);
-                    }
-                    _ => {
-                        ok = false;
-                        break;
-                    }
-                }
-            }
-            if ok {
-                for &j in &group {
-                    self.costs[j as usize] = path_cost(&self.paths[j as usize]);
-                }
-                self.soc = self.soc + after - before;
-                if after < before {
-                    stats.improvements += 1;
-                }
-            } else {
-                // Remove every new path before restoring any old one: they may overlap.
-                for &j in &group {
-                    if self.in_table[j as usize] {
-                        self.remove(j as usize);
-                    }
-                }
-                for (&j, p) in group.iter().zip(old.drain(..)) {
-                    self.paths[j as usize] = p;
-                    self.add(j as usize);
-                }
-            }
-            let gain = before.saturating_sub(if ok { after } else { before }) as f64;
-            self.weights[strategy] = 0.99 * self.weights[strategy] + 0.01 * gain;
-            self.weights[strategy] = self.weights[strategy].max(1e-3);
+            let (before, after) = self.replan(&group, deadline).unwrap_or((0, 0));
+            stats.improvements += (after < before) as usize;
+            let gain = (before - after) as f64;
+            self.weights[strategy] = (0.99 * self.weights[strategy] + 0.01 * gain).max(1e-3);
         }
         stats
+    }
+}
+
+/// An open-addressing hash set of packed `(cell, step)` states, cleared per search.
+#[derive(Debug, Default)]
+struct ClosedSet {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl ClosedSet {
+    const EMPTY: u64 = u64::MAX;
+
+    fn clear(&mut self) {
+        if self.slots.len() < 1024 {
+            self.slots = vec![Self::EMPTY; 1024];
+        } else {
+            self.slots.fill(Self::EMPTY);
+        }
+        self.len = 0;
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        let mut z = key;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as usize & (self.slots.len() - 1)
+    }
+
+    #[inline]
+    fn contains(&self, key: u64) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut k = self.slot(key);
+        loop {
+            match self.slots[k] {
+                Self::EMPTY => return false,
+                x if x == key => return true,
+                _ => k = (k + 1) & mask,
+            }
+        }
+    }
+
+    /// Inserts `key`; false if it was already there.
+    fn insert(&mut self, key: u64) -> bool {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let doubled = vec![Self::EMPTY; self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, doubled);
+            self.len = 0;
+            for x in old.into_iter().filter(|&x| x != Self::EMPTY) {
+                self.insert(x);
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut k = self.slot(key);
+        loop {
+            match self.slots[k] {
+                Self::EMPTY => {
+                    self.slots[k] = key;
+                    self.len += 1;
+                    return true;
+                }
+                x if x == key => return false,
+                _ => k = (k + 1) & mask,
+            }
+        }
     }
 }
