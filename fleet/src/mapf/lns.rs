@@ -4,6 +4,7 @@
 //! grow. Neighbourhoods come from three heuristics picked adaptively by how much they helped:
 //! agents in the way of a delayed agent, agents crossing at a map intersection, and random agents.
 
+use super::deadline::Deadline;
 use super::dist::DistanceTable;
 use super::instance::{Cell, Instance, NONE};
 use super::validate::path_cost;
@@ -12,7 +13,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::time::Instant;
 
 /// Statistics of an LNS run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -167,7 +167,7 @@ impl<'a> Lns<'a> {
 
     /// Space-time A* for agent `i` against the agents in the table. `None` if no path of cost
     /// at most `max_cost` was found within the expansion budget or the deadline.
-    fn plan(&mut self, i: usize, max_cost: u64, deadline: Instant) -> Option<Vec<Cell>> {
+    fn plan(&mut self, i: usize, max_cost: u64, deadline: &Deadline) -> Option<Vec<Cell>> {
         let (start, goal) = (self.inst.starts[i], self.inst.goals[i]);
         let grid = &self.inst.grid;
         // After `t_static` nothing moves any more: only goal holders remain.
@@ -219,7 +219,7 @@ impl<'a> Lns<'a> {
             }
             expansions += 1;
             if expansions > self.max_expansions
-                || (expansions.is_multiple_of(1024) && Instant::now() >= deadline)
+                || (expansions.is_multiple_of(1024) && deadline.passed())
             {
                 return None;
             }
@@ -350,7 +350,7 @@ impl<'a> Lns<'a> {
     /// Replans `group` (in that order) around everyone else; keeps the new paths if their sum of
     /// costs is not larger, else restores the old ones. Returns (old, new) cost of the group,
     /// or the agent that could not be planned.
-    fn replan(&mut self, group: &[u32], deadline: Instant) -> Result<(u64, u64), u32> {
+    fn replan(&mut self, group: &[u32], deadline: &Deadline) -> Result<(u64, u64), u32> {
         let before: u64 = group.iter().map(|&j| self.costs[j as usize]).sum();
         let mut old = Vec::with_capacity(group.len());
         for &j in group {
@@ -403,14 +403,14 @@ impl<'a> Lns<'a> {
     }
 
     /// Runs LNS iterations until `deadline`; keeps the best paths.
-    pub fn run(&mut self, deadline: Instant) -> LnsStats {
+    pub fn run(&mut self, deadline: &Deadline) -> LnsStats {
         let n = self.paths.len();
         let mut stats = LnsStats::default();
         if n < 2 {
             return stats;
         }
         let mut group: Vec<u32> = Vec::new();
-        while Instant::now() < deadline {
+        while !deadline.passed() {
             stats.iterations += 1;
             let total: f64 = self.weights.iter().sum();
             let mut r = self.rng.random::<f64>() * total;
