@@ -28,6 +28,8 @@ pub struct DistanceCache {
     queue: VecDeque<u32>,
     /// Tables computed so far (a measure of work).
     pub computed: u64,
+    /// Extra cost of a step against a lane's preferred direction (0: plain BFS distances).
+    lane_penalty: u16,
 }
 
 impl DistanceCache {
@@ -42,7 +44,16 @@ impl DistanceCache {
             clock: 1,
             queue: VecDeque::new(),
             computed: 0,
+            lane_penalty: 0,
         }
+    }
+
+    /// Makes distances prefer one-way lanes: even rows run east, odd rows west, even columns
+    /// south, odd columns north; a step against its lane costs `1 + penalty`. Soft lanes cut
+    /// head-on meetings, which under the rotation model are slow to resolve. Clears the cache.
+    pub fn set_lane_penalty(&mut self, penalty: u16) {
+        self.lane_penalty = penalty;
+        self.tables.clear();
     }
 
     /// How many tables fit.
@@ -122,6 +133,9 @@ impl DistanceCache {
     }
 
     fn bfs(&mut self, goal: u32) -> Vec<u16> {
+        if self.lane_penalty > 0 {
+            return self.lanes(goal);
+        }
         let cells = self.passable.len();
         let mut dist = vec![UNREACHABLE; cells];
         if (goal as usize) >= cells || !self.passable[goal as usize] {
@@ -153,6 +167,70 @@ impl DistanceCache {
             }
             if y > 0 {
                 visit(c - w);
+            }
+        }
+        dist
+    }
+
+    /// Cost of the step from `a` to its neighbour `b` under the lanes.
+    fn step_cost(&self, a: usize, b: usize) -> u16 {
+        let w = self.width;
+        let (ax, ay) = (a % w, a / w);
+        let against = if b == a + 1 {
+            ay % 2 == 1
+        } else if b + 1 == a {
+            ay % 2 == 0
+        } else if b == a + w {
+            ax % 2 == 1
+        } else {
+            ax % 2 == 0
+        };
+        1 + if against { self.lane_penalty } else { 0 }
+    }
+
+    /// Dijkstra toward `goal` with lane costs: `dist[c]` is the cost from `c` to `goal`.
+    fn lanes(&self, goal: u32) -> Vec<u16> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let cells = self.passable.len();
+        let mut dist = vec![UNREACHABLE; cells];
+        if (goal as usize) >= cells || !self.passable[goal as usize] {
+            return dist;
+        }
+        let w = self.width;
+        let h = cells / w;
+        dist[goal as usize] = 0;
+        let mut heap = BinaryHeap::new();
+        heap.push(Reverse((0u16, goal)));
+        while let Some(Reverse((d, c))) = heap.pop() {
+            let c = c as usize;
+            if d > dist[c] {
+                continue;
+            }
+            let (x, y) = (c % w, c / w);
+            let mut nbs = [usize::MAX; 4];
+            if x + 1 < w {
+                nbs[0] = c + 1;
+            }
+            if x > 0 {
+                nbs[1] = c - 1;
+            }
+            if y + 1 < h {
+                nbs[2] = c + w;
+            }
+            if y > 0 {
+                nbs[3] = c - w;
+            }
+            for n in nbs {
+                if n == usize::MAX || !self.passable[n] {
+                    continue;
+                }
+                // A robot at n steps n → c.
+                let nd = d.saturating_add(self.step_cost(n, c)).min(UNREACHABLE - 1);
+                if nd < dist[n] {
+                    dist[n] = nd;
+                    heap.push(Reverse((nd, n as u32)));
+                }
             }
         }
         dist

@@ -51,6 +51,9 @@ pub struct PlannerParams {
     pub rollouts: usize,
     /// Share of the step budget after which no further pass starts (default 0.8).
     pub rollout_time_share: f64,
+    /// Extra cost of a step against its one-way lane (see
+    /// [`DistanceCache::set_lane_penalty`]; default 0: shortest paths).
+    pub lane_penalty: u16,
 }
 
 impl Default for PlannerParams {
@@ -65,6 +68,7 @@ impl Default for PlannerParams {
             turn_cost_quarters: 4,
             rollouts: 1,
             rollout_time_share: 0.8,
+            lane_penalty: 0,
         }
     }
 }
@@ -120,7 +124,11 @@ impl Planner {
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
         Self {
-            cache: DistanceCache::new(map, params.cache_bytes),
+            cache: {
+                let mut c = DistanceCache::new(map, params.cache_bytes);
+                c.set_lane_penalty(params.lane_penalty);
+                c
+            },
             params,
             model,
             map: map.clone(),

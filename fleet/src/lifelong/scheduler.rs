@@ -132,8 +132,18 @@ impl Scheduler {
         let now = sim.step_index() as u64;
         let info = assign::TaskInfo::default();
         let cp = assign::CostParams::default();
+        // Look tables up once per task, not once per pair.
+        let tabs: Vec<_> = firsts.iter().map(|&e| planner.cache.get(e)).collect();
+        let cache = &planner.cache;
         let cost = |a: usize, k: usize| {
-            let travel = planner.cache.estimate(states[a].loc, firsts[k]) as u64;
+            let from = states[a].loc;
+            let travel = match &tabs[k] {
+                Some(t) => match t[from as usize] {
+                    super::distance::UNREACHABLE => u32::MAX as u64 / 4,
+                    d => d as u64,
+                },
+                None => cache.manhattan(from, firsts[k]) as u64,
+            };
             assign::cost(travel, &info, now, &cp) + extra[k]
         };
         let use_hungarian = match self.params.method {
