@@ -22,6 +22,8 @@ enum Command {
     Mapf(cmd::mapf::Args),
     /// Plan paths: `plan grid` answers MovingAI grid queries optimally.
     Plan(cmd::plan::Args),
+    /// Lifelong warehouse operation (LoRR rules): tasks over time, assignment, per-step planning.
+    Lifelong(cmd::lifelong::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -31,5 +33,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => cmd::bench::run(args),
         Command::Mapf(args) => cmd::mapf::run(args),
         Command::Plan(args) => cmd::plan::run(args),
+        Command::Lifelong(args) => cmd::lifelong::run(args),
     }
 }

@@ -4,3 +4,4 @@ pub mod bench;
 pub mod info;
 pub mod mapf;
 pub mod plan;
+pub mod lifelong;
