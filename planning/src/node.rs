@@ -126,14 +126,13 @@ impl Planner {
         }
         let factor =
             ((self.params.hybrid.lattice_resolution / base.resolution).round() as usize).max(1);
-        let clearance = astar.footprint.inscribed;
         let local = if obstacles.is_empty() {
             let cell = (
                 (g[0] / (base.resolution * factor as f64)).floor() as i64,
                 (g[1] / (base.resolution * factor as f64)).floor() as i64,
             );
             if self.cached.as_ref().is_none_or(|(c, _)| *c != cell) {
-                let h = HolonomicHeuristic::compute(base, factor, clearance, [g[0], g[1]]);
+                let h = astar.holonomic_heuristic(base, g);
                 self.cached = Some((cell, h));
             }
             let (_, holo) = self
@@ -144,7 +143,7 @@ impl Planner {
         } else {
             let mut grid = base.clone();
             grid.add_obstacle_points(obstacles)?;
-            let holo = HolonomicHeuristic::compute(&grid, factor, clearance, [g[0], g[1]]);
+            let holo = astar.holonomic_heuristic(&grid, g);
             astar.plan(&grid, &holo, s, g)
         };
         let local = local.map_err(|e| to_map_error(e, base))?;

@@ -57,6 +57,10 @@ pub struct HybridParams {
     pub curve_table_extent: f64,
     /// Step (m) of the non-holonomic heuristic table (default 0.1).
     pub curve_table_step: f64,
+    /// Cost factor of the holonomic heuristic next to obstacles: steps closer than the
+    /// footprint's circumscribed radius + 0.1 m cost up to 1 + this (default 3.0; 0 keeps the
+    /// heuristic admissible).
+    pub heuristic_obstacle_penalty: f64,
     /// Try an analytic expansion when the heuristic is below this (m) (default 10.0).
     pub analytic_max_distance: f64,
     /// Give up after this many expansions (default 200 000).
@@ -85,6 +89,7 @@ impl Default for HybridParams {
             heuristic_weight: 1.5,
             curve_table_extent: 5.0,
             curve_table_step: 0.1,
+            heuristic_obstacle_penalty: 3.0,
             analytic_max_distance: 10.0,
             max_expansions: 200_000,
             path_step: 0.05,
@@ -203,6 +208,19 @@ pub struct HybridAStar {
 }
 
 impl HybridAStar {
+    /// The holonomic heuristic for `goal` (grid frame) on `grid`, with this planner's settings.
+    pub fn holonomic_heuristic(&self, grid: &CollisionGrid, goal: [f64; 3]) -> HolonomicHeuristic {
+        let factor = ((self.params.lattice_resolution / grid.resolution).round() as usize).max(1);
+        HolonomicHeuristic::compute(
+            grid,
+            factor,
+            self.footprint.inscribed,
+            [goal[0], goal[1]],
+            self.footprint.circumscribed + 0.1,
+            self.params.heuristic_obstacle_penalty,
+        )
+    }
+
     /// Prepares the planner for a grid of `resolution` m per cell.
     pub fn new(params: HybridParams, resolution: f64) -> Result<Self, PlanError> {
         params.validate()?;
