@@ -75,6 +75,12 @@ impl Planner {
             self.params.occupied_threshold,
             self.params.unknown_is_blocked,
         )?;
+        self.set_grid(grid)
+    }
+
+    /// Sets the collision world directly, e.g. built from a costmap's lethal cells with
+    /// [`CollisionGrid::from_cells`].
+    pub fn set_grid(&mut self, grid: CollisionGrid) -> Result<(), PlanError> {
         if self
             .grid
             .as_ref()
