@@ -163,8 +163,14 @@ impl CurveTable {
     /// Length from pose `from` to pose `to` (both x, y, θ), `None` outside the table.
     #[inline]
     pub fn lookup(&self, from: [f64; 3], to: [f64; 3]) -> Option<f64> {
-        let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
         let (s, c) = from[2].sin_cos();
+        self.lookup_sc(from, s, c, to)
+    }
+
+    /// [`CurveTable::lookup`] with the sine and cosine of `from[2]` given.
+    #[inline]
+    pub fn lookup_sc(&self, from: [f64; 3], s: f64, c: f64, to: [f64; 3]) -> Option<f64> {
+        let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
         let x = c * dx + s * dy;
         let mut y = -s * dx + c * dy;
         let mut phi = to[2] - from[2];

@@ -200,6 +200,9 @@ pub struct HybridAStar {
     pub footprint: Footprint,
     table: CurveTable,
     primitives: Vec<Primitive>,
+    /// Per primitive: its collision-check poses (every ≤ one grid cell) in the frame of its
+    /// start pose, so expanding a node needs no trigonometry.
+    samples: Vec<Vec<[f64; 3]>>,
     /// Lattice bookkeeping: stamp per lattice state, and the node index stored there.
     stamp: Vec<u32>,
     slot: Vec<u32>,
@@ -264,16 +267,27 @@ impl HybridAStar {
                 });
             }
         }
-        Ok(Self {
+        let mut me = Self {
             params,
             footprint,
             table,
             primitives,
+            samples: Vec::new(),
             stamp: Vec::new(),
             slot: Vec::new(),
             query: 0,
             nodes: Vec::new(),
-        })
+        };
+        me.samples = me
+            .primitives
+            .iter()
+            .map(|p| {
+                let mut out = Vec::new();
+                me.primitive_poses([0.0, 0.0, 0.0], p, resolution, &mut out);
+                out
+            })
+            .collect();
+        Ok(me)
     }
 
     /// The turn radius of a primitive's arc (∞ for straight).
@@ -307,13 +321,19 @@ impl HybridAStar {
         }
     }
 
-    /// Heuristic from grid-frame pose to the goal.
+    /// Heuristic from grid-frame pose `p` (heading sine and cosine `sc`) to the goal.
     #[inline]
-    fn heuristic(&self, holo: &HolonomicHeuristic, p: [f64; 3], goal: [f64; 3]) -> f64 {
+    fn heuristic(
+        &self,
+        holo: &HolonomicHeuristic,
+        p: [f64; 3],
+        sc: (f64, f64),
+        goal: [f64; 3],
+    ) -> f64 {
         let h = holo.at(p[0], p[1]);
         let nh = self
             .table
-            .lookup(p, goal)
+            .lookup_sc(p, sc.0, sc.1, goal)
             .unwrap_or_else(|| (goal[0] - p[0]).hypot(goal[1] - p[1]));
         h.max(nh)
     }
@@ -413,7 +433,8 @@ impl HybridAStar {
             parent: u32::MAX,
             prim: u8::MAX,
         });
-        let h0 = self.heuristic(holo, start, goal);
+        let trig: Vec<(f64, f64)> = (0..bins as u32).map(|k| theta_of(k).sin_cos()).collect();
+        let h0 = self.heuristic(holo, start, trig[start_bin as usize], goal);
         open.push(Open {
             f: w * h0,
             g: 0.0,
@@ -424,7 +445,6 @@ impl HybridAStar {
             self.slot[k] = 0;
         }
         let mut buf = Vec::with_capacity(16);
-        let step = grid.resolution;
         let mut expansions = 0usize;
         let mut since_analytic = 0usize;
         while let Some(Open { g, node, .. }) = open.pop() {
@@ -440,7 +460,7 @@ impl HybridAStar {
                 });
             }
             // Analytic expansion, more often as the goal gets closer.
-            let h = self.heuristic(holo, n.pose, goal);
+            let h = self.heuristic(holo, n.pose, trig[n.heading as usize], goal);
             since_analytic += 1;
             let every = ((h / 2.0).floor() as usize).max(1);
             if h <= self.params.analytic_max_distance && since_analytic >= every {
@@ -459,9 +479,17 @@ impl HybridAStar {
             } else {
                 Some(self.primitives[n.prim as usize].length >= 0.0)
             };
+            let (sn, cs) = trig[n.heading as usize];
             for pi in 0..self.primitives.len() {
                 let p = self.primitives[pi];
-                self.primitive_poses(n.pose, &p, step, &mut buf);
+                buf.clear();
+                buf.extend(self.samples[pi].iter().map(|b| {
+                    [
+                        n.pose[0] + cs * b[0] - sn * b[1],
+                        n.pose[1] + sn * b[0] + cs * b[1],
+                        n.pose[2] + b[2],
+                    ]
+                }));
                 let nk = (n.heading as i64 + p.dbins).rem_euclid(bins as i64) as u32;
                 let Some(&last) = buf.last() else { continue };
                 let end = [last[0], last[1], theta_of(nk)];
@@ -505,7 +533,7 @@ impl HybridAStar {
                 });
                 self.stamp[k] = q;
                 self.slot[k] = idx;
-                let hh = self.heuristic(holo, end, goal);
+                let hh = self.heuristic(holo, end, trig[nk as usize], goal);
                 if hh.is_finite() {
                     open.push(Open {
                         f: ng + w * hh,
