@@ -24,6 +24,8 @@ enum Command {
     Plan(cmd::plan::Args),
     /// Lifelong warehouse operation (LoRR rules): tasks over time, assignment, per-step planning.
     Lifelong(cmd::lifelong::Args),
+    /// Fastest road routes and delivery-run ordering on an OpenStreetMap graph.
+    Route(cmd::route::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +36,6 @@ fn main() -> anyhow::Result<()> {
         Command::Mapf(args) => cmd::mapf::run(args),
         Command::Plan(args) => cmd::plan::run(args),
         Command::Lifelong(args) => cmd::lifelong::run(args),
+        Command::Route(args) => cmd::route::run(args),
     }
 }

@@ -5,3 +5,4 @@ pub mod info;
 pub mod mapf;
 pub mod plan;
 pub mod lifelong;
+pub mod route;

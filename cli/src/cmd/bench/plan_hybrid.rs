@@ -29,6 +29,19 @@ pub struct Args {
     /// Forbid reversing (Dubins instead of Reeds-Shepp).
     #[arg(long)]
     pub forward_only: bool,
+    /// Weight on the heuristic (1.0 = admissible A*; the planner's default is 1.5).
+    #[arg(long)]
+    pub heuristic_weight: Option<f64>,
+    /// Analytic expansion is tried when the heuristic is below this many metres.
+    #[arg(long)]
+    pub analytic_max_distance: Option<f64>,
+    /// Override any Hybrid-A* parameter, e.g. `--set lattice_resolution=0.15` (repeatable;
+    /// the value is read as JSON).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Only run this scene (parking-lot, corridor or campus).
+    #[arg(long)]
+    pub scene: Option<String>,
     /// Print one JSON line per query as well as the per-scene summaries.
     #[arg(long)]
     pub per_query: bool,
@@ -50,12 +63,36 @@ pub fn run(a: Args) -> Result<()> {
         other => anyhow::bail!("unknown --vehicle {other}: use ackermann or diff-drive"),
     };
     params.hybrid.allow_reverse = !a.forward_only;
+    if let Some(w) = a.heuristic_weight {
+        params.hybrid.heuristic_weight = w;
+    }
+    if let Some(d) = a.analytic_max_distance {
+        params.hybrid.analytic_max_distance = d;
+    }
+    if !a.overrides.is_empty() {
+        let mut v = serde_json::to_value(&params.hybrid)?;
+        for o in &a.overrides {
+            let (k, val) = o
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--set wants KEY=VALUE, got {o}"))?;
+            let parsed: serde_json::Value =
+                serde_json::from_str(val).unwrap_or_else(|_| serde_json::Value::String(val.into()));
+            match v.get_mut(k) {
+                Some(slot) => *slot = parsed,
+                None => anyhow::bail!("unknown Hybrid-A* parameter {k}"),
+            }
+        }
+        params.hybrid = serde_json::from_value(v)?;
+    }
     let footprint = Footprint::new(
         &params.hybrid.footprint,
         a.resolution,
         params.hybrid.heading_bins,
     )?;
     for kind in SceneKind::ALL {
+        if a.scene.as_deref().is_some_and(|s| s != kind.name()) {
+            continue;
+        }
         let scene = generate(kind, a.size, a.resolution, a.seed, a.queries, &footprint);
         let mut planner = Planner::new(params.clone())?;
         let (r, setup) = timed(|| planner.set_map(&scene.map));
