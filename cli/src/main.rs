@@ -18,6 +18,8 @@ enum Command {
     Info(cmd::info::Args),
     /// Measure speed and quality on real data; prints JSON lines.
     Bench(cmd::bench::Args),
+    /// 2D SLAM (laser + odometry) over a CARMEN log: optimised poses per scan, Nav2 map.
+    Slam(cmd::slam::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -25,5 +27,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Info(args) => cmd::info::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Slam(args) => cmd::slam::run(args),
     }
 }

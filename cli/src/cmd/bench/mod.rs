@@ -7,6 +7,7 @@ use clap::Subcommand;
 use std::time::{Duration, Instant};
 
 mod read;
+mod slam;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,11 +19,14 @@ pub struct Args {
 pub enum What {
     /// Read speed of Courier's file readers on a file (MovingAI, CARMEN, point clouds).
     Read(read::Args),
+    /// 2D SLAM accuracy (Kümmerle relation metric) and speed on a CARMEN log with relations.
+    Slam(slam::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Read(a) => read::run(a),
+        What::Slam(a) => slam::run(a),
     }
 }
 
