@@ -26,6 +26,8 @@ enum Command {
     Lifelong(cmd::lifelong::Args),
     /// Fastest road routes and delivery-run ordering on an OpenStreetMap graph.
     Route(cmd::route::Args),
+    /// 2D SLAM (laser + odometry) over a CARMEN log: optimised poses per scan, Nav2 map.
+    Slam(cmd::slam::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,5 +39,6 @@ fn main() -> anyhow::Result<()> {
         Command::Plan(args) => cmd::plan::run(args),
         Command::Lifelong(args) => cmd::lifelong::run(args),
         Command::Route(args) => cmd::route::run(args),
+        Command::Slam(args) => cmd::slam::run(args),
     }
 }

@@ -6,3 +6,4 @@ pub mod mapf;
 pub mod plan;
 pub mod lifelong;
 pub mod route;
+pub mod slam;

@@ -10,6 +10,7 @@ mod mapf;
 mod plan_grid;
 mod plan_hybrid;
 mod read;
+mod slam;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,6 +28,8 @@ pub enum What {
     PlanGrid(plan_grid::Args),
     /// Hybrid-A* planning time and success rate on seeded parking-lot, corridor and campus scenes.
     PlanHybrid(plan_hybrid::Args),
+    /// 2D SLAM accuracy (Kümmerle relation metric) and speed on a CARMEN log with relations.
+    Slam(slam::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -35,6 +38,7 @@ pub fn run(args: Args) -> Result<()> {
         What::Mapf(a) => mapf::run(a),
         What::PlanGrid(a) => plan_grid::run(a),
         What::PlanHybrid(a) => plan_hybrid::run(a),
+        What::Slam(a) => slam::run(a),
     }
 }
 
