@@ -309,6 +309,18 @@ impl LidarOdometry {
         &self.map
     }
 
+    /// Replaces the constant-velocity motion expected for the next sweep (previous⁻¹ · next
+    /// sensor pose), e.g. from wheel odometry when starting while already moving: with no
+    /// velocity yet, ICP can lock onto zero motion on flat ground, whose scan rings look the
+    /// same from every position.
+    pub fn set_motion_prior(&mut self, delta: &Pose3) {
+        if delta.translation().iter().all(|v| v.is_finite())
+            && delta.0.rotation.coords.iter().all(|v| v.is_finite())
+        {
+            self.delta = delta.0;
+        }
+    }
+
     /// One sweep (sensor frame). Non-finite points are skipped and counted.
     pub fn on_cloud(
         &mut self,

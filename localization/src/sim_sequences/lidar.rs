@@ -106,6 +106,48 @@ pub fn scan(
     cloud
 }
 
+/// Casts one sweep while the sensor moves by `motion` (sensor frame, start → end) during the
+/// `period`-second sweep: each azimuth column is cast from the pose at its time, and the points
+/// are given in the sensor frame of that instant with their time offsets (a rolling shutter, as
+/// a spinning LiDAR sees it).
+pub fn scan_moving(
+    scene: &Scene,
+    start: &Isometry3<f64>,
+    motion: &Isometry3<f64>,
+    period: f64,
+    pattern: &ScanPattern,
+    stamp: Stamp,
+    rng: &mut ChaCha8Rng,
+) -> PointCloud {
+    let n_az = (360.0 / pattern.azimuth_step_deg).round() as usize;
+    let mut cloud = PointCloud::with_capacity(n_az * 64);
+    cloud.stamp = stamp;
+    cloud.frame_id = "velodyne".into();
+    let mut times = Vec::with_capacity(n_az * 64);
+    for a in 0..n_az {
+        let frac = a as f64 / n_az as f64;
+        let sensor = start
+            * Isometry3::from_parts(
+                Translation3::from(motion.translation.vector * frac),
+                UnitQuaternion::from_scaled_axis(motion.rotation.scaled_axis() * frac),
+            );
+        let o = sensor.translation.vector;
+        let az = (a as f64 * pattern.azimuth_step_deg).to_radians();
+        for b in 0..64 {
+            let el = (2.0 - 26.9 * b as f64 / 63.0).to_radians();
+            let local = Vector3::new(el.cos() * az.cos(), el.cos() * az.sin(), el.sin());
+            let d = sensor.rotation * local;
+            if let Some(r) = scene.cast(&o, &d, pattern.max_range) {
+                let p = local * (r + gaussian(rng) * pattern.range_noise);
+                cloud.push(p.x as f32, p.y as f32, p.z as f32, 0.5);
+                times.push((frac * period) as f32);
+            }
+        }
+    }
+    cloud.time = Some(times);
+    cloud
+}
+
 /// A drive through a box-filled street scene: ground-truth sensor poses and sweeps.
 #[derive(Debug, Clone)]
 pub struct LidarSequence {
@@ -120,10 +162,26 @@ pub struct LidarSequence {
 /// with a slight pitch/roll sway; 150 random boxes (buildings, cars, poles) kept ≥ 4 m from
 /// the road.
 pub fn generate(seed: u64, frames: usize, step: f64, pattern: &ScanPattern) -> LidarSequence {
+    generate_with(seed, frames, step, pattern, false, 0)
+}
+
+/// As [`generate`]; with `rolling`, each sweep is cast while moving from its pose to the next
+/// one ([`scan_moving`], 0.1 s sweeps), so the clouds are skewed and carry point times; the
+/// truth pose of a frame is then the sensor pose at the middle of its sweep. With
+/// `ramp_frames` > 0 the vehicle starts from rest and reaches `step` per frame after that many
+/// frames.
+pub fn generate_with(
+    seed: u64,
+    frames: usize,
+    step: f64,
+    pattern: &ScanPattern,
+    rolling: bool,
+    ramp_frames: usize,
+) -> LidarSequence {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut poses = Vec::with_capacity(frames);
     let (mut x, mut y, mut yaw) = (0.0f64, 0.0f64, 0.0f64);
-    for k in 0..frames {
+    for k in 0..=frames {
         let sway = (k as f64 * 0.7).sin();
         poses.push(Pose3(Isometry3::from_parts(
             Translation3::new(x, y, 1.73 + 0.02 * sway),
@@ -131,8 +189,13 @@ pub fn generate(seed: u64, frames: usize, step: f64, pattern: &ScanPattern) -> L
         )));
         let w = 0.02 * (k as f64 * 0.05).sin();
         yaw += w;
-        x += step * yaw.cos();
-        y += step * yaw.sin();
+        let v = if ramp_frames == 0 {
+            step
+        } else {
+            step * ((k as f64 + 0.5) / ramp_frames as f64).min(1.0)
+        };
+        x += v * yaw.cos();
+        y += v * yaw.sin();
     }
     let mut boxes = Vec::new();
     let span = step * frames as f64;
@@ -166,17 +229,32 @@ pub fn generate(seed: u64, frames: usize, step: f64, pattern: &ScanPattern) -> L
         }
     }
     let scene = Scene { boxes };
-    let clouds = poses
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
-            scan(
-                &scene,
-                &p.0,
-                pattern,
-                Stamp::ZERO + k as f64 * 0.1,
-                &mut rng,
-            )
+    let clouds = (0..frames)
+        .map(|k| {
+            let stamp = Stamp::ZERO + k as f64 * 0.1;
+            if rolling {
+                let motion = poses[k].0.inv_mul(&poses[k + 1].0);
+                scan_moving(&scene, &poses[k].0, &motion, 0.1, pattern, stamp, &mut rng)
+            } else {
+                scan(&scene, &poses[k].0, pattern, stamp, &mut rng)
+            }
+        })
+        .collect();
+    // Truth: the sweep start for instantaneous sweeps, the sweep middle for rolling ones.
+    let poses: Vec<Pose3> = (0..frames)
+        .map(|k| {
+            if rolling {
+                let m = poses[k].0.inv_mul(&poses[k + 1].0);
+                Pose3(
+                    poses[k].0
+                        * Isometry3::from_parts(
+                            Translation3::from(m.translation.vector * 0.5),
+                            UnitQuaternion::from_scaled_axis(m.rotation.scaled_axis() * 0.5),
+                        ),
+                )
+            } else {
+                poses[k]
+            }
         })
         .collect();
     let distance = poses
