@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 mod mapf;
 mod plan_grid;
 mod plan_hybrid;
+mod localization;
 mod read;
 mod slam;
 
@@ -30,6 +31,8 @@ pub enum What {
     PlanHybrid(plan_hybrid::Args),
     /// 2D SLAM accuracy (Kümmerle relation metric) and speed on a CARMEN log with relations.
     Slam(slam::Args),
+    /// Localization: LiDAR odometry on real frames and in simulation, fusion, AMCL.
+    Localization(localization::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -39,6 +42,7 @@ pub fn run(args: Args) -> Result<()> {
         What::PlanGrid(a) => plan_grid::run(a),
         What::PlanHybrid(a) => plan_hybrid::run(a),
         What::Slam(a) => slam::run(a),
+        What::Localization(a) => localization::run(a),
     }
 }
 
