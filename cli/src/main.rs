@@ -18,6 +18,8 @@ enum Command {
     Info(cmd::info::Args),
     /// Measure speed and quality on real data; prints JSON lines.
     Bench(cmd::bench::Args),
+    /// Point cloud perception: ground segmentation, obstacles and tracks.
+    Perception(cmd::perception::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -25,5 +27,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Info(args) => cmd::info::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Perception(args) => cmd::perception::run(args),
     }
 }

@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::time::{Duration, Instant};
 
+mod perception;
 mod read;
 
 #[derive(Debug, clap::Args)]
@@ -18,11 +19,14 @@ pub struct Args {
 pub enum What {
     /// Read speed of Courier's file readers on a file (MovingAI, CARMEN, point clouds).
     Read(read::Args),
+    /// Ground segmentation P/R/F1 on a labelled frame, ground and full-chain speed per frame.
+    Perception(perception::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Read(a) => read::run(a),
+        What::Perception(a) => perception::run(a),
     }
 }
 
