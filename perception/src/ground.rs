@@ -196,11 +196,11 @@ impl GroundSegmenter {
         if !(params.cell > 0.01 && params.cell.is_finite()) {
             return bad("cell", params.cell.to_string(), "must be > 0.01 m");
         }
-        if !(params.refine_range >= 0.0 && params.refine_range / params.cell <= 4096.0) {
+        if !(params.refine_range >= 0.0 && params.refine_range / params.cell <= 1000.0) {
             return bad(
                 "refine_range",
                 params.refine_range.to_string(),
-                "must be ≥ 0 and at most 4096 cells",
+                "must be ≥ 0 and at most 1000 cells (the grid is 2000² cells at most)",
             );
         }
         let mut zones = Vec::with_capacity(nz);
