@@ -18,6 +18,10 @@ enum Command {
     Info(cmd::info::Args),
     /// Measure speed and quality on real data; prints JSON lines.
     Bench(cmd::bench::Args),
+    /// One-shot multi-agent path finding on a MovingAI map + scenario (LaCAM + LNS, or CBS).
+    Mapf(cmd::mapf::Args),
+    /// Plan paths: `plan grid` answers MovingAI grid queries optimally.
+    Plan(cmd::plan::Args),
     /// Point cloud perception: ground segmentation, obstacles and tracks.
     Perception(cmd::perception::Args),
 }
@@ -27,6 +31,8 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Info(args) => cmd::info::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Mapf(args) => cmd::mapf::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
         Command::Perception(args) => cmd::perception::run(args),
     }
 }

@@ -2,4 +2,6 @@
 
 pub mod bench;
 pub mod info;
+pub mod mapf;
 pub mod perception;
+pub mod plan;

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use courier_core::Stamp;
-use courier_core::formats::kitti;
+use courier_core::formats::{kitti, pcd};
 use courier_core::msgs::PointCloud;
 use courier_perception::{GroundSegmenter, Perception, PerceptionParams};
 use serde_json::json;
@@ -27,7 +27,8 @@ pub enum What {
 
 #[derive(Debug, clap::Args)]
 pub struct GroundArgs {
-    /// The point cloud: KITTI `.bin` (x y z intensity float32) or nuScenes `.pcd.bin`.
+    /// The point cloud: PCD `.pcd` (ascii, binary or binary_compressed), KITTI `.bin`
+    /// (x y z intensity float32) or nuScenes `.pcd.bin`.
     #[arg(long)]
     pub cloud: PathBuf,
     /// Height of the sensor origin above the ground (m); estimated from the cloud if omitted
@@ -45,7 +46,7 @@ pub struct GroundArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Frames, in time order.
+    /// Frames (.pcd, KITTI .bin, nuScenes .pcd.bin), in time order.
     #[arg(required = true)]
     pub clouds: Vec<PathBuf>,
     /// Time between frames (s), used as the frames' stamps.
@@ -64,9 +65,11 @@ pub fn read_cloud(path: &Path) -> Result<PointCloud> {
     let name = path.to_string_lossy().to_lowercase();
     if name.ends_with(".bin") {
         Ok(kitti::read_bin_auto(path)?)
+    } else if name.ends_with(".pcd") {
+        Ok(pcd::read_pcd(path)?.cloud)
     } else {
         bail!(
-            "{}: unknown point cloud type (expected KITTI .bin or nuScenes .pcd.bin)",
+            "{}: unknown point cloud type (expected PCD .pcd, KITTI .bin or nuScenes .pcd.bin)",
             path.display()
         )
     }

@@ -35,7 +35,7 @@ pub struct Args {
     /// Sensor height of the labelled frame (m); estimated if omitted.
     #[arg(long)]
     pub labelled_height: Option<f32>,
-    /// Frames to time (KITTI .bin / nuScenes .pcd.bin).
+    /// Frames to time (.pcd, KITTI .bin, nuScenes .pcd.bin).
     #[arg(long, num_args = 1.., default_values = [
         "../shared/data/lidar/unlabelled/kitti_hdl64_patchworkpp_000000.bin",
         "../shared/data/lidar/unlabelled/kitti_hdl64_patchworkpp_000001.bin",
