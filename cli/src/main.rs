@@ -28,6 +28,8 @@ enum Command {
     Route(cmd::route::Args),
     /// 2D SLAM (laser + odometry) over a CARMEN log: optimised poses per scan, Nav2 map.
     Slam(cmd::slam::Args),
+    /// Point cloud perception: ground segmentation, obstacles and tracks.
+    Perception(cmd::perception::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,5 +42,6 @@ fn main() -> anyhow::Result<()> {
         Command::Lifelong(args) => cmd::lifelong::run(args),
         Command::Route(args) => cmd::route::run(args),
         Command::Slam(args) => cmd::slam::run(args),
+        Command::Perception(args) => cmd::perception::run(args),
     }
 }

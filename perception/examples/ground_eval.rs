@@ -20,6 +20,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
+    p.rough_neighbors = env("NEIGH", 0.0) > 0.0;
     p.cell = env("CELL", p.cell);
     p.tall = env("TALL", p.tall);
     p.base_keep = env("KEEP", p.base_keep);
@@ -40,6 +41,16 @@ fn main() {
         st,
         t.elapsed().as_secs_f64() * 1e3 / 20.0
     );
+    // Where the ground points are: counts by height above -h (0.25 m bins from -1 m), within 30 m.
+    let h = st.sensor_height;
+    let mut zb = [0usize; 12];
+    for i in 0..mask.len() {
+        let r = (cloud.x[i].powi(2) + cloud.y[i].powi(2)).sqrt();
+        if mask[i] == 1 && r < 30.0 {
+            zb[(((cloud.z[i] + h + 1.0) / 0.25).max(0.0) as usize).min(11)] += 1;
+        }
+    }
+    println!("ground pts (r<30) by height above -h, 0.25 m bins from -1 m: {zb:?}");
     let Some(labels) = labels else { return };
     let gs = |l: u16| matches!(l, 1 | 3 | 10 | 23 | 31 | 33);
     let s = score(&mask, &labels, gs, |l| l == 0).expect("len");

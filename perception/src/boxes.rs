@@ -22,8 +22,12 @@ pub struct OrientedBox {
     pub heading: f32,
 }
 
-/// Angular step of the heading search (1°).
+/// Angular step of the heading search: 90 steps of 1° over a quarter turn, searched
+/// coarsely every `COARSE` steps and then finely around the best.
 const STEPS: usize = 90;
+const COARSE: usize = 5;
+/// Most points scored per candidate heading.
+const SEARCH_POINTS: usize = 256;
 
 /// Fits an oriented box to points (only x, y matter for the rectangle; z gives the height).
 /// `None` for no finite points.
@@ -48,10 +52,10 @@ pub fn fit_l_shape(pts: impl Iterator<Item = [f32; 3]> + Clone) -> Option<Orient
         (mean[1] / count as f64) as f32,
     );
     let finite = move |p: &[f32; 3]| p.iter().all(|v| v.is_finite());
-    let mut best = (f32::NEG_INFINITY, 0.0f32);
-    const D0: f32 = 0.01;
-    for s in 0..STEPS {
-        let th = s as f32 * FRAC_PI_2 / STEPS as f32;
+    // The search scores a subsample of big clusters (the extents below use every point).
+    let stride = count.div_ceil(SEARCH_POINTS);
+    let closeness = |th: f32| {
+        let sample = pts.clone().filter(finite).step_by(stride);
         let (sn, cs) = th.sin_cos();
         let (mut lo1, mut hi1, mut lo2, mut hi2) = (
             f32::INFINITY,
@@ -59,7 +63,7 @@ pub fn fit_l_shape(pts: impl Iterator<Item = [f32; 3]> + Clone) -> Option<Orient
             f32::INFINITY,
             f32::NEG_INFINITY,
         );
-        for p in pts.clone().filter(finite) {
+        for p in sample.clone() {
             let (x, y) = (p[0] - mx, p[1] - my);
             let c1 = x * cs + y * sn;
             let c2 = -x * sn + y * cs;
@@ -69,7 +73,7 @@ pub fn fit_l_shape(pts: impl Iterator<Item = [f32; 3]> + Clone) -> Option<Orient
             hi2 = hi2.max(c2);
         }
         let mut score = 0.0;
-        for p in pts.clone().filter(finite) {
+        for p in sample {
             let (x, y) = (p[0] - mx, p[1] - my);
             let c1 = x * cs + y * sn;
             let c2 = -x * sn + y * cs;
@@ -77,8 +81,26 @@ pub fn fit_l_shape(pts: impl Iterator<Item = [f32; 3]> + Clone) -> Option<Orient
             let d2 = (c2 - lo2).min(hi2 - c2);
             score += 1.0 / d1.min(d2).max(D0);
         }
-        if score > best.0 {
-            best = (score, th);
+        score
+    };
+    const D0: f32 = 0.01;
+    // Coarse search every COARSE steps, then every step around the best coarse heading.
+    let step = FRAC_PI_2 / STEPS as f32;
+    let mut best = (f32::NEG_INFINITY, 0.0f32);
+    for s in (0..STEPS).step_by(COARSE) {
+        let th = s as f32 * step;
+        let sc = closeness(th);
+        if sc > best.0 {
+            best = (sc, th);
+        }
+    }
+    let center = best.1;
+    for k in 1..COARSE as i32 {
+        for th in [center + k as f32 * step, center - k as f32 * step] {
+            let sc = closeness(th);
+            if sc > best.0 {
+                best = (sc, th);
+            }
         }
     }
     let th = best.1;
@@ -110,8 +132,11 @@ pub fn fit_l_shape(pts: impl Iterator<Item = [f32; 3]> + Clone) -> Option<Orient
     } else {
         (e2, e1, th + FRAC_PI_2)
     };
-    if heading > FRAC_PI_2 {
+    while heading > FRAC_PI_2 {
         heading -= PI;
+    }
+    while heading <= -FRAC_PI_2 {
+        heading += PI;
     }
     Some(OrientedBox {
         center,

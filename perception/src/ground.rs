@@ -68,6 +68,8 @@ pub struct GroundParams {
     pub tall_window: f32,
     /// Half-width of the refinement grid (m); beyond it bin planes alone decide. Default 40.
     pub refine_range: f32,
+    /// Let the 8 neighbouring cells make a cell rough too. Default false.
+    pub rough_neighbors: bool,
 }
 
 impl Default for GroundParams {
@@ -95,6 +97,7 @@ impl Default for GroundParams {
             base_keep: 0.05,
             tall_window: 2.0,
             refine_range: 40.0,
+            rough_neighbors: false,
         }
     }
 }
@@ -115,8 +118,9 @@ pub enum BinState {
 struct Bin {
     state: BinState,
     plane: Option<Plane>,
-    /// Bin centre range.
+    /// Bin centre range and inner edge.
     r: f32,
+    r_inner: f32,
 }
 
 /// Per-frame summary.
@@ -150,6 +154,7 @@ pub struct GroundSegmenter {
     cell_of: Vec<u32>,
     cell_lo: Vec<f32>,
     cell_hi: Vec<f32>,
+    cell_nhi: Vec<f32>,
 }
 
 impl GroundSegmenter {
@@ -191,11 +196,11 @@ impl GroundSegmenter {
         if !(params.cell > 0.01 && params.cell.is_finite()) {
             return bad("cell", params.cell.to_string(), "must be > 0.01 m");
         }
-        if !(params.refine_range >= 0.0 && params.refine_range / params.cell <= 4096.0) {
+        if !(params.refine_range >= 0.0 && params.refine_range / params.cell <= 1000.0) {
             return bad(
                 "refine_range",
                 params.refine_range.to_string(),
-                "must be ≥ 0 and at most 4096 cells",
+                "must be ≥ 0 and at most 1000 cells (the grid is 2000² cells at most)",
             );
         }
         let mut zones = Vec::with_capacity(nz);
@@ -209,6 +214,7 @@ impl GroundSegmenter {
                 for _ in 0..params.zone_sectors[z] {
                     bins.push(Bin {
                         r: r0 + (ring as f32 + 0.5) * ring_w,
+                        r_inner: r0 + ring as f32 * ring_w,
                         ..Bin::default()
                     });
                 }
@@ -228,6 +234,7 @@ impl GroundSegmenter {
             cell_of: Vec::new(),
             cell_lo: Vec::new(),
             cell_hi: Vec::new(),
+            cell_nhi: Vec::new(),
         })
     }
 
@@ -370,15 +377,39 @@ impl GroundSegmenter {
             }
             let Some(pl) = plane else { continue };
             bin.plane = Some(pl);
-            bin.state = if pl.normal[2] < p.uprightness {
+            let (r_mid, r_inner) = (bin.r, bin.r_inner);
+            let mut state = if pl.normal[2] < p.uprightness {
                 BinState::Steep
             } else if pl.flatness > p.max_flatness {
                 BinState::Rough
-            } else if pl.mean[2] > ground_z + p.max_step + p.max_slope * bin.r {
+            } else if pl.mean[2] > ground_z + p.max_step + p.max_slope * r_mid {
                 BinState::Elevated
             } else {
                 BinState::Ground
             };
+            // Grow the ground outwards: a plane standing higher above its inner neighbour's
+            // ground than the slope allows is a roof or a platform, not the ground. Bins are
+            // numbered inner ring first, so the neighbour is already decided.
+            if state == BinState::Ground {
+                let (mx, my) = (pl.mean[0], pl.mean[1]);
+                let rm = (mx * mx + my * my).sqrt().max(1e-3);
+                let ri = r_inner - 0.05;
+                let inner = if ri > p.min_range {
+                    self.bin_index(mx * ri / rm, my * ri / rm)
+                } else {
+                    NO_BIN
+                };
+                if let Some(nb_bin) = self.bins.get(inner as usize)
+                    && nb_bin.state == BinState::Ground
+                    && let Some(np) = nb_bin.plane
+                {
+                    let run = (mx - np.mean[0]).hypot(my - np.mean[1]);
+                    if pl.mean[2] - np.mean[2] > p.max_step + p.max_slope * run {
+                        state = BinState::Elevated;
+                    }
+                }
+            }
+            self.bins[b].state = state;
         }
 
         // 3. Height of each binned point above its bin's ground.
@@ -436,6 +467,27 @@ impl GroundSegmenter {
                     *hi = hi.max(z);
                 }
             }
+        }
+        if p.rough_neighbors {
+            // A cell is also rough when a neighbouring cell holds something tall: at low
+            // point density one cell often holds only the ground next to an obstacle.
+            self.cell_nhi.clear();
+            self.cell_nhi.extend_from_slice(&self.cell_hi);
+            for cy in 0..side {
+                for cx in 0..side {
+                    let mut m = f32::NEG_INFINITY;
+                    for ny in cy.saturating_sub(1)..(cy + 2).min(side) {
+                        for nx in cx.saturating_sub(1)..(cx + 2).min(side) {
+                            m = m.max(self.cell_hi[ny * side + nx]);
+                        }
+                    }
+                    let c = cy * side + cx;
+                    if m < self.cell_lo[c] + p.tall_window {
+                        self.cell_nhi[c] = m;
+                    }
+                }
+            }
+            std::mem::swap(&mut self.cell_hi, &mut self.cell_nhi);
         }
 
         // 5. Final labels.

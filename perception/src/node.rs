@@ -85,6 +85,8 @@ pub struct Perception {
     obstacle_pts: Vec<[f32; 3]>,
     labels: Vec<u32>,
     members: Vec<Vec<[f32; 3]>>,
+    dets: Vec<Detection>,
+    last: Option<Stamp>,
     out: PerceptionOutput,
 }
 
@@ -102,6 +104,8 @@ impl Perception {
             obstacle_pts: Vec::new(),
             labels: Vec::new(),
             members: Vec::new(),
+            dets: Vec::new(),
+            last: None,
             out: PerceptionOutput::default(),
             params,
         })
@@ -121,6 +125,16 @@ impl Perception {
         pose: Option<&Pose2>,
     ) -> crate::Result<&PerceptionOutput> {
         crate::error::check_cloud(cloud)?;
+        if let Some(prev) = self.last
+            && cloud.stamp < prev
+        {
+            return Err(crate::PerceptionError::TimeWentBackwards {
+                what: "point cloud",
+                stamp_ns: cloud.stamp.nanos(),
+                previous_ns: prev.nanos(),
+            });
+        }
+        self.last = Some(cloud.stamp);
         self.params
             .crop
             .apply(cloud, &mut self.cropped, &mut self.kept)?;
@@ -191,7 +205,8 @@ impl Perception {
         }
 
         // Tracks.
-        let dets: Vec<Detection> = out
+        self.dets.clear();
+        let dets = out
             .obstacles
             .iter()
             .filter(|o| o.bbox.length <= self.params.track_max_length)
@@ -208,9 +223,9 @@ impl Perception {
                     position,
                     bbox: Some(o.bbox),
                 }
-            })
-            .collect();
-        self.tracker.update(cloud.stamp, &dets)?;
+            });
+        self.dets.extend(dets);
+        self.tracker.update(cloud.stamp, &self.dets)?;
         out.tracks.clear();
         out.tracks.extend(self.tracker.tracks());
         Ok(&self.out)

@@ -527,6 +527,35 @@ mod tests {
     }
 
     #[test]
+    fn turn_rate_model_follows_a_circle() {
+        // 2 m/s on a circle of radius 5 m: yaw rate 0.4 rad/s.
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut tr = Tracker::new(TrackerParams {
+            model: MotionModel::ConstantTurnRate,
+            ..TrackerParams::default()
+        })
+        .unwrap();
+        for k in 0..=100 {
+            let t = k as f64 * 0.1;
+            let a = 0.4 * t;
+            let (x, y) = (5.0 * a.sin(), 5.0 - 5.0 * a.cos());
+            let mut n = || rng.random_range(-0.03..0.03);
+            tr.update(Stamp::from_secs_f64(t).unwrap(), &[det(x + n(), y + n())])
+                .unwrap();
+        }
+        let t: Vec<Track> = tr.tracks().collect();
+        assert_eq!(t.len(), 1);
+        let a = 0.4 * 10.0f64;
+        let v = [2.0 * a.cos(), 2.0 * a.sin()];
+        assert!((t[0].yaw_rate - 0.4).abs() < 0.1, "{:?}", t[0]);
+        assert!(
+            (t[0].velocity[0] - v[0]).abs() < 0.3 && (t[0].velocity[1] - v[1]).abs() < 0.3,
+            "{:?}",
+            t[0]
+        );
+    }
+
+    #[test]
     fn births_deaths_and_time_order() {
         let mut tr = Tracker::new(TrackerParams::default()).unwrap();
         let s = |t: f64| Stamp::from_secs_f64(t).unwrap();

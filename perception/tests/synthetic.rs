@@ -221,6 +221,11 @@ fn degenerate_clouds_do_not_panic() {
     }
     let g = run(&mut c);
     assert!(g > 1_400_000, "{g}");
+    // A cloud from the past is an error.
+    let mut old = PointCloud::default();
+    old.push(5.0, 0.0, -1.7, 1.0);
+    old.stamp = Stamp(1);
+    assert!(p.on_cloud(&old, None).is_err());
     // An inconsistent cloud is an error, not a panic.
     let mut bad = PointCloud::default();
     bad.push(1.0, 1.0, 1.0, 1.0);

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod info;
 pub mod mapf;
+pub mod perception;
 pub mod plan;
 pub mod lifelong;
 pub mod route;

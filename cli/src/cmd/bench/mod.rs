@@ -7,6 +7,7 @@ use clap::Subcommand;
 use std::time::{Duration, Instant};
 
 mod mapf;
+mod perception;
 mod plan_grid;
 mod plan_hybrid;
 mod localization;
@@ -33,6 +34,8 @@ pub enum What {
     Slam(slam::Args),
     /// Localization: LiDAR odometry on real frames and in simulation, fusion, AMCL.
     Localization(localization::Args),
+    /// Ground segmentation P/R/F1 on a labelled frame, ground and full-chain speed per frame.
+    Perception(perception::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -43,6 +46,7 @@ pub fn run(args: Args) -> Result<()> {
         What::PlanHybrid(a) => plan_hybrid::run(a),
         What::Slam(a) => slam::run(a),
         What::Localization(a) => localization::run(a),
+        What::Perception(a) => perception::run(a),
     }
 }
 
