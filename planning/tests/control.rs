@@ -217,3 +217,65 @@ fn bad_controller_input_is_a_typed_error() {
         Err(PlanError::InvalidParam { .. })
     ));
 }
+
+#[test]
+fn follows_a_hybrid_astar_plan_with_cusps() {
+    use courier_core::OccupancyGrid;
+    use courier_core::maps::{FREE, OCCUPIED};
+    use courier_planning::node::{Planner, PlannerParams};
+    // A 6 m × 4 m bay: the goal faces the opposite way, so the plan has to turn around.
+    let mut g = OccupancyGrid::filled(120, 80, 0.05, Pose2::identity(), FREE);
+    for i in 0..120 {
+        g.data[[0, i]] = OCCUPIED;
+        g.data[[79, i]] = OCCUPIED;
+    }
+    for r in 0..80 {
+        g.data[[r, 0]] = OCCUPIED;
+        g.data[[r, 119]] = OCCUPIED;
+    }
+    let mut pp = PlannerParams::default();
+    pp.hybrid.curve_table_extent = 2.0;
+    let mut planner = Planner::new(pp).expect("params");
+    planner.set_map(&g).expect("map");
+    let start = Pose2::new(1.5, 2.0, 0.0);
+    let goal = Pose2::new(3.0, 2.0, std::f64::consts::PI);
+    let plan = planner
+        .plan(Stamp::default(), &start, &goal, &[])
+        .expect("a plan");
+    let cusps = plan.forward.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(cusps >= 1, "expected a plan that reverses");
+    for kind in [FollowerKind::PurePursuit, FollowerKind::Mppi] {
+        let mut params = ControlParams {
+            kind,
+            ..Default::default()
+        };
+        params.pure_pursuit.allow_rotate_in_place = false;
+        let mut c = Controller::new(params).expect("params");
+        c.set_map(&g).expect("map");
+        c.set_path(&plan.path, Some(&plan.forward)).expect("path");
+        let mut pose = start;
+        let mut reached = false;
+        for k in 0..3000 {
+            let out = c
+                .compute(
+                    Stamp::from_secs_f64(k as f64 * 0.05).expect("finite"),
+                    &pose,
+                    &[],
+                )
+                .expect("valid");
+            pose = pose * out.twist.integrate(0.05);
+            if out.goal_reached && out.twist.vx.abs() < 1e-9 {
+                reached = true;
+                break;
+            }
+        }
+        assert!(
+            reached,
+            "{kind:?} did not finish a plan with {cusps} cusps; at {pose:?}"
+        );
+        assert!(
+            (pose.translation() - goal.translation()).norm() < 0.2,
+            "{kind:?} ended at {pose:?}"
+        );
+    }
+}

@@ -126,6 +126,18 @@ impl HybridParams {
                 self.analytic_max_distance,
             ],
         )?;
+        if self.reverse_penalty < 1.0
+            || self.turn_penalty < 1.0
+            || self.direction_change_penalty < 0.0
+            || self.rotate_penalty < 0.0
+            || self.heuristic_obstacle_penalty < 0.0
+            || self.heuristic_weight <= 0.0
+        {
+            return Err(PlanError::InvalidParam {
+                name: "hybrid penalties",
+                reason: "reverse/turn penalties must be ≥ 1, the others ≥ 0, the weight > 0".into(),
+            });
+        }
         if self.heading_bins < 8 || self.bins_per_primitive == 0 {
             return Err(PlanError::InvalidParam {
                 name: "heading_bins",

@@ -8,6 +8,7 @@ use courier_planning::hybrid::scenes::{SceneKind, generate};
 use courier_planning::hybrid::{Footprint, Kinematics};
 use courier_planning::node::{Planner, PlannerParams};
 use serde_json::json;
+use std::io::IsTerminal;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -98,7 +99,11 @@ pub fn run(a: Args) -> Result<()> {
         let (r, setup) = timed(|| planner.set_map(&scene.map));
         r?;
         let (mut cpu, mut wall, mut ok, mut exp) = (Vec::new(), Vec::new(), 0usize, Vec::new());
+        let progress = std::io::stderr().is_terminal();
         for (i, (s, g)) in scene.queries.iter().enumerate() {
+            if progress {
+                eprint!("\r{}: query {}/{}", kind.name(), i + 1, scene.queries.len());
+            }
             let (res, t) = timed(|| planner.plan(Stamp::default(), s, g, &[]));
             let c = t.cpu.as_secs_f64() * 1e3;
             let w = t.wall.as_secs_f64() * 1e3;
@@ -117,6 +122,9 @@ pub fn run(a: Args) -> Result<()> {
                     "length_m": len, "error": err}),
                 );
             }
+        }
+        if progress {
+            eprintln!();
         }
         let n = cpu.len().max(1) as f64;
         let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
