@@ -287,7 +287,9 @@ pub fn parse_pgm(bytes: &[u8], file: impl AsRef<Path>) -> Result<Pgm, FormatErro
     }
     let [width, height, maxval] = header;
     let n = width * height;
-    let mut pixels = Vec::with_capacity(n);
+    // Capacity bounded by the file size, so a garbled header cannot demand a huge allocation
+    // (an ASCII pixel takes at least two bytes).
+    let mut pixels = Vec::with_capacity(n.min(bytes.len() / if binary { 1 } else { 2 } + 1));
     if binary {
         // Exactly one white-space byte separates maxval from the raster.
         let start = tok.pos + 1;
@@ -629,6 +631,17 @@ mod tests {
         // 50 → pixel 128 → occupancy 0.498 → (0.498 - 0.25) / 0.4 → 62 (8-bit pixels lose a bit).
         assert_eq!(s.data[[2, 0]], 62);
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn huge_garbled_sizes_fail_without_allocating() {
+        let e = parse_pgm(b"P2\n65536 65536\n255\n0 0 0\n", "h.pgm").unwrap_err();
+        assert!(
+            e.to_string().contains("after 3 of 4294967296 pixels"),
+            "{e}"
+        );
+        let e = parse_pgm(b"P5\n65536 65536\n65535\n\0\0", "h.pgm").unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
     }
 
     #[test]
