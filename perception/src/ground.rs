@@ -24,6 +24,8 @@ pub struct GroundParams {
     /// of near points.
     pub sensor_height: Option<f32>,
     /// Points nearer than this (horizontal range, m) are never ground: the vehicle itself.
+    /// Default 1.0 (low-mounted sensors see the ground from ~2 m; remove a bigger body with
+    /// the crop's `ego_box`).
     pub min_range: f32,
     /// Points farther than this are never ground (m). Default 100.
     pub max_range: f32,
@@ -76,7 +78,7 @@ impl Default for GroundParams {
     fn default() -> Self {
         Self {
             sensor_height: None,
-            min_range: 2.7,
+            min_range: 1.0,
             max_range: 100.0,
             zone_starts: vec![12.3625, 22.025, 41.0125],
             zone_rings: vec![2, 4, 4, 4],
