@@ -34,10 +34,6 @@ fn terrain_at(x: f32, h: f32) -> f32 {
     -h + 0.05 * x + if x >= 20.0 { 0.15 } else { 0.0 }
 }
 
-fn terrain(x: f32) -> f32 {
-    terrain_at(x, H)
-}
-
 /// Boxes standing on the terrain: (centre x, centre y, size x, size y, height).
 fn boxes(shift: [f32; 2], h: f32) -> Vec<([f32; 3], [f32; 3])> {
     let list = [
@@ -48,11 +44,11 @@ fn boxes(shift: [f32; 2], h: f32) -> Vec<([f32; 3], [f32; 3])> {
         (-6.0, 9.0, 0.6, 6.0, 1.0),
     ];
     list.iter()
-        .map(|&(x, y, sx, sy, h)| {
+        .map(|&(x, y, sx, sy, bh)| {
             let z0 = terrain_at(x - sx / 2.0, h).min(terrain_at(x + sx / 2.0, h));
             (
                 [x - sx / 2.0, y - sy / 2.0, z0 - 0.2],
-                [x + sx / 2.0, y + sy / 2.0, z0 + h],
+                [x + sx / 2.0, y + sy / 2.0, z0 + bh],
             )
         })
         .collect()
