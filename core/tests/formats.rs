@@ -142,6 +142,16 @@ fn kitti_bin() {
     let e = format_error(kitti::read_bin(&p, 4).unwrap_err(), &p);
     assert_eq!(e.location, Location::Byte(255 * 16));
     assert!(e.message.contains("truncated"), "{e}");
+    // Labels: one u32 per point, class in the low 16 bits (instance in the high 16).
+    let labels: Vec<u8> = (0..256u32)
+        .flat_map(|i| ((i % 40) | (7 << 16)).to_le_bytes())
+        .collect();
+    let p = put(&dir, "x.label", &labels);
+    let l = kitti::read_labels(&p).unwrap();
+    assert_eq!((l.len(), l[39], l[40]), (256, 39, 0));
+    let p = put(&dir, "cut.label", &labels[..labels.len() - 1]);
+    let e = format_error(kitti::read_labels(&p).unwrap_err(), &p);
+    assert_eq!(e.location, Location::Byte(255 * 4));
     std::fs::remove_dir_all(&dir).ok();
 }
 

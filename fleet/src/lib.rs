@@ -7,3 +7,7 @@ pub mod error;
 pub mod mapf;
 
 pub use error::{FleetError, Result};
+
+pub mod assign;
+pub mod lifelong;
+pub mod lorr;

@@ -11,10 +11,9 @@ use courier_core::formats::movingai;
 use courier_core::maps::GridMap;
 use courier_fleet::FleetError;
 use courier_fleet::mapf::{
-    self, Cell, DistanceTable, Instance, MapfParams, Pibt, cbs, lacam, validate,
+    self, Cell, Deadline, DistanceTable, Instance, MapfParams, Pibt, cbs, lacam, validate,
 };
 use std::collections::{BinaryHeap, HashMap};
-use std::time::{Duration, Instant};
 
 fn data(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,8 +36,8 @@ fn map_of(rows: &[&str]) -> GridMap {
     GridMap::new(w, h, passable)
 }
 
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(60)
+fn far_future() -> Deadline {
+    Deadline::never()
 }
 
 fn run_big<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -241,8 +240,8 @@ fn lacam_and_lns_solve_the_benchmark_fixture_and_are_deterministic() {
         let s = movingai::read_scen(data("random-32-32-20-random-1.scen")).unwrap();
         let inst = Instance::from_scen(&m, &s, 200).unwrap();
         let dist = DistanceTable::new(&inst.grid, inst.goals.clone());
-        let (a, _) = lacam::solve(&inst, &dist, 3, far_future());
-        let (b, _) = lacam::solve(&inst, &dist, 3, far_future());
+        let (a, _) = lacam::solve(&inst, &dist, 3, &far_future());
+        let (b, _) = lacam::solve(&inst, &dist, 3, &far_future());
         assert_eq!(a, b, "same seed, same first solution");
         let a = a.expect("LaCAM solves 200 agents on random-32-32-20");
         let paths = lacam::configs_to_paths(&a, &inst.goals);
@@ -273,12 +272,12 @@ fn lacam_solves_a_corridor_swap_that_needs_backing_up() {
     let map = map_of(&[".....", "@@.@@"]);
     let inst = Instance::new(&map, &[(0, 0), (4, 0)], &[(4, 0), (0, 0)]).unwrap();
     let dist = DistanceTable::new(&inst.grid, inst.goals.clone());
-    let (sol, _) = lacam::solve(&inst, &dist, 0, far_future());
+    let (sol, _) = lacam::solve(&inst, &dist, 0, &far_future());
     let paths = lacam::configs_to_paths(&sol.expect("solvable"), &inst.goals);
     let c = validate(&inst, &paths).unwrap();
     let opt = brute_force_soc(&inst);
     assert!(c.sum_of_costs >= opt);
-    let (cbs_paths, _) = cbs::solve(&inst, &dist, 1.0, far_future());
+    let (cbs_paths, _) = cbs::solve(&inst, &dist, 1.0, &far_future());
     assert_eq!(
         validate(&inst, &cbs_paths.unwrap()).unwrap().sum_of_costs,
         opt
@@ -314,7 +313,7 @@ fn cbs_is_optimal_against_brute_force() {
         let inst = Instance::new(&map, &s, &g).unwrap();
         let dist = DistanceTable::new(&inst.grid, inst.goals.clone());
         let opt = brute_force_soc(&inst);
-        let (paths, _) = cbs::solve(&inst, &dist, 1.0, far_future());
+        let (paths, _) = cbs::solve(&inst, &dist, 1.0, &far_future());
         let c = validate(&inst, &paths.expect("CBS solves it")).unwrap();
         assert_eq!(c.sum_of_costs, opt, "case {k}");
         let out = mapf::solve(
@@ -328,7 +327,7 @@ fn cbs_is_optimal_against_brute_force() {
         assert!(out.solved, "case {k}");
         assert!(out.sum_of_costs >= opt, "case {k}");
         // Bounded-suboptimal CBS stays within its factor.
-        let (paths, _) = cbs::solve(&inst, &dist, 1.5, far_future());
+        let (paths, _) = cbs::solve(&inst, &dist, 1.5, &far_future());
         let c = validate(&inst, &paths.unwrap()).unwrap();
         assert!(c.sum_of_costs as f64 <= 1.5 * opt as f64, "case {k}");
     }
@@ -341,7 +340,7 @@ fn cbs_optimum_bounds_lacam_on_benchmark_agents() {
         let s = movingai::read_scen(data("random-32-32-20-random-1.scen")).unwrap();
         let inst = Instance::from_scen(&m, &s, 20).unwrap();
         let dist = DistanceTable::new(&inst.grid, inst.goals.clone());
-        let (p, _) = cbs::solve(&inst, &dist, 1.0, far_future());
+        let (p, _) = cbs::solve(&inst, &dist, 1.0, &far_future());
         let cbs_soc = validate(&inst, &p.expect("CBS solves 20 agents"))
             .unwrap()
             .sum_of_costs;

@@ -5,3 +5,7 @@ pub mod amcl;
 pub mod fusion;
 pub mod lidar_odometry;
 pub mod sim_sequences;
+pub mod error;
+pub mod slam2d;
+
+pub use error::{LocalizationError, Result};

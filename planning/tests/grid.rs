@@ -18,6 +18,8 @@ fn planners(map: &GridMap) -> Vec<(&'static str, Box<dyn GridPlanner>)> {
     vec![
         ("astar", Box::new(AStar::new(map).unwrap())),
         ("jps", Box::new(Jps::new(map).unwrap())),
+        ("astar-lm", Box::new(AStar::with_landmarks(map, 4).unwrap())),
+        ("jps-lm", Box::new(Jps::with_landmarks(map, 4).unwrap())),
     ]
 }
 

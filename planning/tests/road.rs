@@ -2,7 +2,7 @@
 //! delivery-run ordering (Held-Karp against brute force, the heuristic against Held-Karp).
 
 use courier_planning::hybrid::PlanError;
-use courier_planning::road::tour::tour_cost;
+use courier_planning::road::tour::{synthetic_matrix, tour_cost};
 use courier_planning::road::{
     RoadGraph, RoadParams, TourParams, brute_force, held_karp, order_stops, parse_osm,
     solve_heuristic,
@@ -154,25 +154,8 @@ fn malformed_osm_is_a_typed_error() {
     ));
 }
 
-/// Random stops in a 2 km square, times = distance / 8 m/s × a per-direction detour factor.
 fn random_matrix(rng: &mut ChaCha8Rng, n: usize) -> Vec<Vec<f64>> {
-    let pts: Vec<(f64, f64)> = (0..=n)
-        .map(|_| (rng.random_range(0.0..2000.0), rng.random_range(0.0..2000.0)))
-        .collect();
-    (0..=n)
-        .map(|i| {
-            (0..=n)
-                .map(|j| {
-                    if i == j {
-                        0.0
-                    } else {
-                        let d = (pts[i].0 - pts[j].0).hypot(pts[i].1 - pts[j].1);
-                        d / 8.0 * rng.random_range(1.0..1.3)
-                    }
-                })
-                .collect()
-        })
-        .collect()
+    synthetic_matrix(n, rng.random())
 }
 
 #[test]

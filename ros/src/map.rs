@@ -3,6 +3,30 @@
 
 use crate::RosError;
 use courier_core::{OccupancyGrid, Stamp};
+use serde::{Deserialize, Serialize};
+
+/// Parameters of the `map_server` node (the `ros__parameters` of `map_server` in
+/// `launch/params/*.yaml`), named as nav2_map_server names them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MapServerParams {
+    /// Path of the Nav2 map `.yaml` to serve. Default: empty (must be set).
+    pub yaml_filename: String,
+    /// Topic to publish on. Default: `map`.
+    pub topic_name: String,
+    /// Frame of the map. Default: `map` (REP-105).
+    pub frame_id: String,
+}
+
+impl Default for MapServerParams {
+    fn default() -> Self {
+        Self {
+            yaml_filename: String::new(),
+            topic_name: "map".into(),
+            frame_id: "map".into(),
+        }
+    }
+}
 
 /// The fields of a nav_msgs/OccupancyGrid message (header, info, data).
 #[derive(Debug, Clone, PartialEq)]
@@ -68,5 +92,26 @@ mod tests {
         assert!((2.0 * q[2].atan2(q[3]) - 0.5).abs() < 1e-12 && q[0] == 0.0 && q[1] == 0.0);
         g.resolution = 0.0;
         assert!(MapMsgFields::from_grid(&g, "map", Stamp::ZERO).is_err());
+    }
+
+    /// The robot parameter files of `launch/params` parse, and their maps load.
+    #[test]
+    fn launch_parameter_files_name_loadable_maps() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(root.join("launch/params")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+            let section = doc["map_server"]["ros__parameters"].clone();
+            let p: MapServerParams = serde_yaml::from_value(section).unwrap();
+            assert_eq!((p.topic_name.as_str(), p.frame_id.as_str()), ("map", "map"));
+            let map = courier_core::formats::nav2::read_map(root.join(&p.yaml_filename))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let (free, occupied, _) = map.grid.census();
+            assert!(free > 0 && occupied > 0, "{}", path.display());
+            seen += 1;
+        }
+        assert_eq!(seen, 2, "a delivery vehicle and a warehouse AGV");
     }
 }

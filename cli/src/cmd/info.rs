@@ -152,6 +152,7 @@ pub fn summarize(path: &Path) -> Result<String> {
                     format!("{}:{:?}{}{count}", f.name, f.kind, f.size)
                 })
                 .collect();
+            out += &cloud_summary(&p.cloud, "PCD");
             out += &format!(
                 "format: PCD v{}, DATA {:?}, {} x {} (width x height)\nfields: {}\nviewpoint: {:?}\n",
                 h.version,
@@ -161,7 +162,6 @@ pub fn summarize(path: &Path) -> Result<String> {
                 fields.join(" "),
                 h.viewpoint
             );
-            out += &cloud_summary(&p.cloud, "PCD");
             if let Some(t) = &p.cloud.time {
                 let (lo, hi) = t
                     .iter()
@@ -169,9 +169,10 @@ pub fn summarize(path: &Path) -> Result<String> {
                     .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
                         (a.min(v), b.max(v))
                     });
+                let unknown = t.iter().filter(|v| !v.is_finite()).count();
                 if lo <= hi {
                     out += &format!(
-                        "point times: {lo:.6} .. {hi:.6} s after {}\n",
+                        "point times: {lo:.6} .. {hi:.6} s after {} ({unknown} points without a time)\n",
                         p.cloud.stamp
                     );
                 }

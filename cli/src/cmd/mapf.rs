@@ -23,12 +23,20 @@ pub struct Args {
     /// Seed of every random choice (the first solution is identical for a given seed).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Solver: `lacam` (LaCAM + LNS refinement, for any size) or `cbs` (optimal, small only).
+    /// Solver: `lacam` (LaCAM + LNS refinement, for any size) or `cbs` (optimal, small only;
+    /// `cbs:W` is bounded-suboptimal within factor W, e.g. `cbs:1.1`).
     #[arg(long, default_value = "lacam")]
     pub solver: String,
     /// Stop at the first solution (no LNS refinement).
     #[arg(long)]
     pub no_refine: bool,
+    /// Count the time limit in the solver thread's CPU time instead of wall time (for
+    /// benchmarks on a shared machine).
+    #[arg(long)]
+    pub cpu_clock: bool,
+    /// Agents replanned together per LNS iteration.
+    #[arg(long, default_value_t = 4)]
+    pub lns_neighborhood: usize,
     /// Write the result (with paths) as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -38,7 +46,7 @@ pub struct Args {
 pub fn load(map: &PathBuf, scen: &PathBuf, agents: usize) -> Result<Instance> {
     let grid = movingai::read_map(map)?;
     let sc = movingai::read_scen(scen)?;
-    Instance::from_scen(&grid, &sc, agents).with_context(|| format!("{}", scen.display()))
+    Instance::from_scen(&grid, &sc, agents).with_context(|| format!("scenario {}", scen.display()))
 }
 
 /// Runs `f` on a thread with a large stack (PIBT recurses once per pushed agent).
@@ -52,16 +60,26 @@ pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 
 /// Solves with the chosen solver; CBS results are validated like the others.
 pub fn run_solver(inst: &Instance, solver: &str, params: &MapfParams) -> Result<MapfOutcome> {
-    match solver {
+    let (name, w) = solver.split_once(':').unwrap_or((solver, "1"));
+    let w: f64 = w
+        .parse()
+        .ok()
+        .filter(|w: &f64| w.is_finite() && *w >= 1.0)
+        .with_context(|| format!("bad suboptimality factor in {solver:?}: need a number >= 1"))?;
+    match name {
         "lacam" => Ok(mapf::solve(inst, params)?),
         "cbs" => {
             let t0 = std::time::Instant::now();
-            let deadline = t0 + std::time::Duration::from_secs_f64(params.time_limit_s.max(0.0));
+            let deadline = if params.cpu_clock {
+                mapf::Deadline::cpu_in(params.time_limit_s)
+            } else {
+                mapf::Deadline::wall_in(params.time_limit_s)
+            };
             let dist = mapf::DistanceTable::new(&inst.grid, inst.goals.clone());
             let lower_bound = (0..inst.num_agents())
                 .map(|i| dist.get(i, inst.starts[i]) as u64)
                 .sum();
-            let (paths, _) = mapf::cbs::solve(inst, &dist, 1.0, deadline);
+            let (paths, _) = mapf::cbs::solve(inst, &dist, w, &deadline);
             let mut out = MapfOutcome {
                 solved: false,
                 paths: Vec::new(),
@@ -110,7 +128,8 @@ pub fn run(args: Args) -> Result<()> {
         time_limit_s: args.time_limit,
         seed: args.seed,
         refine: !args.no_refine,
-        ..Default::default()
+        cpu_clock: args.cpu_clock,
+        lns_neighborhood: args.lns_neighborhood,
     };
     let solver = args.solver.clone();
     let (inst, out) = with_big_stack(move || {

@@ -5,3 +5,6 @@ pub mod info;
 pub mod mapf;
 pub mod perception;
 pub mod plan;
+pub mod lifelong;
+pub mod route;
+pub mod slam;

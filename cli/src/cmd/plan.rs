@@ -38,12 +38,21 @@ pub enum GridAlgo {
     Astar,
 }
 
+impl std::fmt::Display for GridAlgo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GridAlgo::Jps => "jps",
+            GridAlgo::Astar => "astar",
+        })
+    }
+}
+
 impl GridAlgo {
-    /// The planner for `map`.
-    pub fn planner(self, map: &GridMap) -> Result<Box<dyn GridPlanner>> {
+    /// The planner for `map`, with `landmarks` landmarks (0 = octile heuristic only).
+    pub fn planner(self, map: &GridMap, landmarks: usize) -> Result<Box<dyn GridPlanner>> {
         Ok(match self {
-            GridAlgo::Jps => Box::new(Jps::new(map)?),
-            GridAlgo::Astar => Box::new(AStar::new(map)?),
+            GridAlgo::Jps => Box::new(Jps::with_landmarks(map, landmarks)?),
+            GridAlgo::Astar => Box::new(AStar::with_landmarks(map, landmarks)?),
         })
     }
 }
@@ -66,6 +75,10 @@ pub struct GridArgs {
     /// Planner.
     #[arg(long, value_enum, default_value_t = GridAlgo::Jps)]
     pub algo: GridAlgo,
+    /// Landmarks for the differential heuristic (exact distances from this many cells,
+    /// computed once per map; 0 = octile heuristic only).
+    #[arg(long, default_value_t = 8)]
+    pub landmarks: usize,
 }
 
 /// Reads a map and its scenario and checks they belong together.
@@ -91,7 +104,7 @@ pub fn queries(s: &Scenario) -> Vec<(Cell, Cell)> {
 
 fn run_grid(a: GridArgs) -> Result<()> {
     let (map, scen) = load(&a.map, &a.scen)?;
-    let mut planner = a.algo.planner(&map)?;
+    let mut planner = a.algo.planner(&map, a.landmarks)?;
     let create = |p: &Path| {
         std::fs::File::create(p)
             .map(std::io::BufWriter::new)

@@ -602,6 +602,36 @@ mod tests {
     }
 
     #[test]
+    fn raw_mode_round_trips_and_scale_keeps_the_thresholds() {
+        let mut g = OccupancyGrid::filled(4, 3, 0.1, Pose2::new(1.0, -2.0, 0.25), FREE);
+        for (k, v) in g.data.iter_mut().enumerate() {
+            *v = [0, 1, 37, 64, 65, 99, 100, -1, 50, 20, 80, 10][k];
+        }
+        let dir = std::env::temp_dir().join(format!("courier-nav2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let raw = MapYaml {
+            mode: MapMode::Raw,
+            ..MapYaml::new("raw.pgm", 0.1, [0.0; 3])
+        };
+        write_map(dir.join("raw.yaml"), &g, &raw).unwrap();
+        let back = read_map(dir.join("raw.yaml")).unwrap();
+        assert_eq!(back.grid, g);
+        assert_eq!(back.meta.origin, [1.0, -2.0, 0.25]);
+        let scale = MapYaml {
+            mode: MapMode::Scale,
+            ..MapYaml::new("scale.pgm", 0.1, [0.0; 3])
+        };
+        write_map(dir.join("scale.yaml"), &g, &scale).unwrap();
+        let s = read_map(dir.join("scale.yaml")).unwrap().grid;
+        // Above occupied_thresh (65 %) → 100, below free_thresh (25 %) → 0, between: scaled.
+        assert_eq!(s.data[[1, 2]], OCCUPIED); // 80
+        assert_eq!(s.data[[0, 1]], FREE); // 1
+        // 50 → pixel 128 → occupancy 0.498 → (0.498 - 0.25) / 0.4 → 62 (8-bit pixels lose a bit).
+        assert_eq!(s.data[[2, 0]], 62);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn pgm_round_trips_and_rejects_bad_files() {
         let img = Pgm {
             width: 3,

@@ -259,19 +259,26 @@ pub fn parse_header(bytes: &[u8], file: impl AsRef<Path>) -> Result<PcdHeader, F
 /// Per-point times above this many seconds are absolute (since an epoch), not offsets.
 const ABSOLUTE_TIME: f64 = 1e6;
 
-/// Decodes element 0 of one field value as f64.
+/// The first `N` bytes of `b` (fixed-size, so the copy compiles to a load).
+fn le<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0; N];
+    a.copy_from_slice(&b[..N]);
+    a
+}
+
+/// Decodes element 0 of one field value as f64; `b` holds at least `f.size` bytes.
 fn decode(b: &[u8], f: &PcdField) -> f64 {
-    let mut a = [0u8; 8];
-    a[..f.size].copy_from_slice(&b[..f.size]);
     match (f.kind, f.size) {
-        (FieldType::F, 4) => f64::from(f32::from_le_bytes([a[0], a[1], a[2], a[3]])),
-        (FieldType::F, _) => f64::from_le_bytes(a),
-        (FieldType::U, _) => u64::from_le_bytes(a) as f64,
-        (FieldType::I, s) => {
-            // Sign-extend from `s` bytes.
-            let shift = 64 - 8 * s as u32;
-            ((i64::from_le_bytes(a) << shift) >> shift) as f64
-        }
+        (FieldType::F, 4) => f64::from(f32::from_le_bytes(le(b))),
+        (FieldType::F, _) => f64::from_le_bytes(le(b)),
+        (FieldType::U, 1) => f64::from(b[0]),
+        (FieldType::U, 2) => f64::from(u16::from_le_bytes(le(b))),
+        (FieldType::U, 4) => f64::from(u32::from_le_bytes(le(b))),
+        (FieldType::U, _) => u64::from_le_bytes(le(b)) as f64,
+        (FieldType::I, 1) => f64::from(b[0] as i8),
+        (FieldType::I, 2) => f64::from(i16::from_le_bytes(le(b))),
+        (FieldType::I, 4) => f64::from(i32::from_le_bytes(le(b))),
+        (FieldType::I, _) => i64::from_le_bytes(le(b)) as f64,
     }
 }
 
@@ -591,10 +598,14 @@ pub fn lzf_decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, (usize, S
             if out.len() + len > out_len {
                 return Err((at, format!("output exceeds the expected {out_len} bytes")));
             }
-            // Byte by byte: the source may overlap what is being written (run-length copies).
             let from = out.len() - dist;
-            for k in 0..len {
-                out.push(out[from + k]);
+            if dist >= len {
+                out.extend_from_within(from..from + len);
+            } else {
+                // The source overlaps what is being written (a run): copy byte by byte.
+                for k in 0..len {
+                    out.push(out[from + k]);
+                }
             }
         }
     }

@@ -8,12 +8,12 @@
 //! on the high level over nodes with cost ≤ w · min cost, fewest conflicts first), so the cost is
 //! at most w times the optimum.
 
+use super::deadline::Deadline;
 use super::dist::DistanceTable;
 use super::instance::{Cell, Instance, NONE};
 use super::validate::path_cost;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashSet};
-use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Constraint {
@@ -109,7 +109,7 @@ fn low_level(
     dist: &DistanceTable,
     agent: usize,
     cons: &[(u32, Constraint)],
-    deadline: Instant,
+    deadline: &Deadline,
 ) -> Option<Vec<Cell>> {
     let grid = &inst.grid;
     let (start, goal) = (inst.starts[agent], inst.goals[agent]);
@@ -160,7 +160,7 @@ fn low_level(
             return Some(path);
         }
         popped += 1;
-        if popped.is_multiple_of(1024) && Instant::now() >= deadline {
+        if popped.is_multiple_of(1024) && deadline.passed() {
             return None;
         }
         for &u in grid.neighbors(v).iter().chain(std::iter::once(&v)) {
@@ -190,7 +190,7 @@ pub fn solve(
     inst: &Instance,
     dist: &DistanceTable,
     suboptimality: f64,
-    deadline: Instant,
+    deadline: &Deadline,
 ) -> (Option<Vec<Vec<Cell>>>, CbsStats) {
     let n = inst.num_agents();
     let mut stats = CbsStats::default();
@@ -215,7 +215,7 @@ pub fn solve(
     open.insert((cost, nc, 0));
     let w = suboptimality.max(1.0);
     while let Some(&(min_cost, _, _)) = open.first() {
-        if Instant::now() >= deadline {
+        if deadline.passed() {
             return (None, stats);
         }
         let bound = (min_cost as f64 * w).floor() as u64;

@@ -9,6 +9,7 @@
 //! Memory: a configuration costs 4 bytes per agent; the per-node priorities and agent order
 //! (12 bytes per agent) are freed as soon as a node's constraint tree is exhausted.
 
+use super::deadline::Deadline;
 use super::dist::DistanceTable;
 use super::instance::{Cell, Instance, NONE};
 use super::pibt::Pibt;
@@ -17,7 +18,6 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::time::Instant;
 
 /// A fast hasher for `u64` keys (configuration hashes, packed space-time states).
 #[derive(Debug, Default, Clone, Copy)]
@@ -82,7 +82,7 @@ pub fn solve(
     inst: &Instance,
     dist: &DistanceTable,
     seed: u64,
-    deadline: Instant,
+    deadline: &Deadline,
 ) -> (Option<Vec<Vec<Cell>>>, LacamStats) {
     let n = inst.num_agents();
     let grid = &inst.grid;
@@ -138,7 +138,7 @@ pub fn solve(
     let mut cells = Vec::with_capacity(5);
     let mut found = NONE;
     while let Some(&top) = open.last() {
-        if Instant::now() >= deadline {
+        if deadline.passed() {
             break;
         }
         let h = &mut nodes[top as usize];

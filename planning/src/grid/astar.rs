@@ -1,5 +1,6 @@
-//! A* over every cell, with the octile heuristic.
+//! A* over every cell, with the octile heuristic (optionally raised by landmarks).
 
+use super::landmarks::Landmarks;
 use super::nodes::{Nodes, Open};
 use super::padded::Padded;
 use super::{GridPlan, GridPlanner, check_endpoints, octile};
@@ -14,6 +15,7 @@ pub struct AStar {
     map: GridMap,
     grid: Padded,
     nodes: Nodes,
+    landmarks: Option<Landmarks>,
 }
 
 impl AStar {
@@ -24,7 +26,19 @@ impl AStar {
             map: map.clone(),
             nodes: Nodes::new(grid.len()),
             grid,
+            landmarks: None,
         })
+    }
+
+    /// A planner whose heuristic also uses `k` landmarks (differential heuristics; see
+    /// the grid module docs): `k` Dijkstra searches over the map up front, then far fewer
+    /// expansions on maps with long detours. `k = 0` is [`Self::new`].
+    pub fn with_landmarks(map: &GridMap, k: usize) -> Result<Self> {
+        let mut p = Self::new(map)?;
+        if k > 0 {
+            p.landmarks = Some(Landmarks::build(&p.grid, k));
+        }
+        Ok(p)
     }
 }
 
@@ -45,11 +59,28 @@ impl GridPlanner for AStar {
         let g = &self.grid;
         let w = g.w as isize;
         let (s, t) = (g.index(start), g.index(goal));
+        if let Some(l) = self.landmarks.as_mut() {
+            l.set_goal(t);
+        }
+        let lm = self.landmarks.as_ref();
+        // Admissible heuristic: octile, raised by the landmarks' bound when there are any.
+        let h = |i: usize, x: u32, y: u32| {
+            let o = octile(x.abs_diff(goal.x), y.abs_diff(goal.y));
+            lm.map_or(o, |l| o.max(l.h(i)))
+        };
+        let unreachable = PlanningError::Unreachable {
+            start: (start.x as usize, start.y as usize),
+            goal: (goal.x as usize, goal.y as usize),
+        };
+        let h0 = h(s, start.x, start.y);
+        if h0 == f64::INFINITY {
+            return Err(unreachable);
+        }
         let nodes = &mut self.nodes;
         nodes.reset();
         nodes.relax(s, 0.0, s);
         nodes.open.push(Open {
-            f: octile(start.x.abs_diff(goal.x), start.y.abs_diff(goal.y)),
+            f: h0,
             g: 0.0,
             node: s as u32,
         });
@@ -98,19 +129,19 @@ impl GridPlanner for AStar {
                 let ng = gn + cost;
                 if nodes.relax(m, ng, n) {
                     let (mx, my) = ((x as isize + dx) as u32, (y as isize + dy) as u32);
-                    let h = octile(mx.abs_diff(goal.x), my.abs_diff(goal.y));
+                    let hm = h(m, mx, my);
+                    if hm == f64::INFINITY {
+                        continue; // the landmarks prove the goal unreachable from here
+                    }
                     nodes.open.push(Open {
-                        f: ng + h,
+                        f: ng + hm,
                         g: ng,
                         node: m as u32,
                     });
                 }
             }
         }
-        Err(PlanningError::Unreachable {
-            start: (start.x as usize, start.y as usize),
-            goal: (goal.x as usize, goal.y as usize),
-        })
+        Err(unreachable)
     }
 }
 

@@ -12,6 +12,7 @@
 //!   from which a straight jump finds such a cell.
 
 use super::astar::padded_checked;
+use super::landmarks::Landmarks;
 use super::nodes::{Nodes, Open};
 use super::padded::Padded;
 use super::{GridPlan, GridPlanner, check_endpoints, count_steps, octile};
@@ -26,6 +27,7 @@ pub struct Jps {
     map: GridMap,
     grid: Padded,
     nodes: Nodes,
+    landmarks: Option<Landmarks>,
 }
 
 impl Jps {
@@ -36,7 +38,19 @@ impl Jps {
             map: map.clone(),
             nodes: Nodes::new(grid.len()),
             grid,
+            landmarks: None,
         })
+    }
+
+    /// A planner whose heuristic also uses `k` landmarks (differential heuristics; see
+    /// the grid module docs): `k` Dijkstra searches over the map up front, then far fewer
+    /// expansions on maps with long detours. `k = 0` is [`Self::new`].
+    pub fn with_landmarks(map: &GridMap, k: usize) -> Result<Self> {
+        let mut p = Self::new(map)?;
+        if k > 0 {
+            p.landmarks = Some(Landmarks::build(&p.grid, k));
+        }
+        Ok(p)
     }
 }
 
@@ -93,11 +107,28 @@ impl GridPlanner for Jps {
         let pass = &g.pass[..];
         let w = g.w as isize;
         let (s, t) = (g.index(start), g.index(goal));
+        if let Some(l) = self.landmarks.as_mut() {
+            l.set_goal(t);
+        }
+        let lm = self.landmarks.as_ref();
+        // Admissible heuristic: octile, raised by the landmarks' bound when there are any.
+        let h = |i: usize, x: u32, y: u32| {
+            let o = octile(x.abs_diff(goal.x), y.abs_diff(goal.y));
+            lm.map_or(o, |l| o.max(l.h(i)))
+        };
+        let unreachable = PlanningError::Unreachable {
+            start: (start.x as usize, start.y as usize),
+            goal: (goal.x as usize, goal.y as usize),
+        };
+        let h0 = h(s, start.x, start.y);
+        if h0 == f64::INFINITY {
+            return Err(unreachable);
+        }
         let nodes = &mut self.nodes;
         nodes.reset();
         nodes.relax(s, 0.0, s);
         nodes.open.push(Open {
-            f: octile(start.x.abs_diff(goal.x), start.y.abs_diff(goal.y)),
+            f: h0,
             g: 0.0,
             node: s as u32,
         });
@@ -181,18 +212,19 @@ impl GridPlanner for Jps {
                         steps
                     };
                 if nodes.relax(j, ng, n) {
+                    let hj = h(j, jx, jy);
+                    if hj == f64::INFINITY {
+                        continue; // the landmarks prove the goal unreachable from here
+                    }
                     nodes.open.push(Open {
-                        f: ng + octile(jx.abs_diff(goal.x), jy.abs_diff(goal.y)),
+                        f: ng + hj,
                         g: ng,
                         node: j as u32,
                     });
                 }
             }
         }
-        Err(PlanningError::Unreachable {
-            start: (start.x as usize, start.y as usize),
-            goal: (goal.x as usize, goal.y as usize),
-        })
+        Err(unreachable)
     }
 }
 

@@ -5,6 +5,9 @@
 //!   allocates nothing once the planner has warmed up;
 //! - [`Jps`]: jump point search (Harabor & Grastien) in its no-corner-cutting form, on the same
 //!   node arrays; far fewer expansions on open maps;
+//! - both optionally take landmarks (differential heuristics: exact distances from a few cells
+//!   precomputed per map, bounding `|d(L, goal) − d(L, n)|`) for a tighter
+//!   admissible heuristic;
 //! - [`reference`]: a plain A* on the `pathfinding` crate, the baseline the benchmark compares
 //!   against.
 //!
@@ -24,6 +27,7 @@
 
 mod astar;
 mod jps;
+mod landmarks;
 mod nodes;
 mod padded;
 pub mod reference;

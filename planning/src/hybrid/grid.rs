@@ -61,6 +61,37 @@ impl CollisionGrid {
         Ok(g)
     }
 
+    /// Builds the grid from any source of blocked cells (row-major `row * width + col`), e.g.
+    /// the lethal cells of a costmap, so a costmap can stand in for the occupancy grid.
+    pub fn from_cells(
+        width: usize,
+        height: usize,
+        resolution: f64,
+        origin: Pose2,
+        blocked: Vec<bool>,
+    ) -> Result<Self, PlanError> {
+        check_finite("grid resolution", &[resolution])?;
+        if resolution <= 0.0 || width == 0 || height == 0 || blocked.len() != width * height {
+            return Err(PlanError::InvalidParam {
+                name: "grid",
+                reason: format!(
+                    "{width}×{height} cells at {resolution} m with {} values",
+                    blocked.len()
+                ),
+            });
+        }
+        let mut g = Self {
+            width,
+            height,
+            resolution,
+            origin,
+            blocked,
+            dist: Vec::new(),
+        };
+        g.update_distances();
+        Ok(g)
+    }
+
     /// Marks map-frame points (e.g. from a scan) as blocked and refreshes the distance field.
     pub fn add_obstacle_points(&mut self, points: &[[f64; 2]]) -> Result<(), PlanError> {
         for p in points {

@@ -21,18 +21,35 @@ pub struct HolonomicHeuristic {
 impl HolonomicHeuristic {
     /// Dijkstra from the goal. A coarse cell is passable when any of its fine cells keeps at
     /// least `clearance` metres from obstacles (optimistic, so the heuristic stays a lower bound
-    /// for the footprint's origin).
-    pub fn compute(grid: &CollisionGrid, factor: usize, clearance: f64, goal: [f64; 2]) -> Self {
+    /// for the footprint's origin). Steps through cells closer than `comfort` metres to
+    /// obstacles cost up to `1 + penalty` times more, steering the search away from gaps the
+    /// footprint may not fit (this trades admissibility for far fewer expansions).
+    pub fn compute(
+        grid: &CollisionGrid,
+        factor: usize,
+        clearance: f64,
+        goal: [f64; 2],
+        comfort: f64,
+        penalty: f64,
+    ) -> Self {
         let f = factor.max(1);
         let (w, h) = (grid.width.div_ceil(f), grid.height.div_ceil(f));
-        let mut passable = vec![false; w * h];
+        let mut best = vec![0f32; w * h];
         for r in 0..grid.height {
             for c in 0..grid.width {
-                if grid.dist[r * grid.width + c] as f64 >= clearance {
-                    passable[(r / f) * w + c / f] = true;
-                }
+                let i = (r / f) * w + c / f;
+                best[i] = best[i].max(grid.dist[r * grid.width + c]);
             }
         }
+        let mut passable: Vec<bool> = best.iter().map(|&d| d as f64 >= clearance).collect();
+        let factor_of = |i: usize| -> f32 {
+            let d = best[i] as f64;
+            if penalty > 0.0 && comfort > 0.0 && d < comfort {
+                (1.0 + penalty * (1.0 - d / comfort)) as f32
+            } else {
+                1.0
+            }
+        };
         let cell = grid.resolution * f as f64;
         let gc = (
             ((goal[0] / cell).floor().max(0.0) as usize).min(w - 1),
@@ -72,7 +89,7 @@ impl HolonomicHeuristic {
                 if !passable[j] {
                     continue;
                 }
-                let nc = ci + if dx != 0 && dy != 0 { diag } else { straight };
+                let nc = ci + factor_of(j) * if dx != 0 && dy != 0 { diag } else { straight };
                 if nc < cost[j] {
                     cost[j] = nc;
                     heap.push(Reverse(((nc * 1e6) as u32, j as u32)));
@@ -146,8 +163,14 @@ impl CurveTable {
     /// Length from pose `from` to pose `to` (both x, y, θ), `None` outside the table.
     #[inline]
     pub fn lookup(&self, from: [f64; 3], to: [f64; 3]) -> Option<f64> {
-        let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
         let (s, c) = from[2].sin_cos();
+        self.lookup_sc(from, s, c, to)
+    }
+
+    /// [`CurveTable::lookup`] with the sine and cosine of `from[2]` given.
+    #[inline]
+    pub fn lookup_sc(&self, from: [f64; 3], s: f64, c: f64, to: [f64; 3]) -> Option<f64> {
+        let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
         let x = c * dx + s * dy;
         let mut y = -s * dx + c * dy;
         let mut phi = to[2] - from[2];

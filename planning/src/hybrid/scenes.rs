@@ -249,7 +249,14 @@ pub fn generate(
         if (goal[0] - s[0]).hypot(goal[1] - s[1]) < 3.0 {
             continue;
         }
-        let holo = HolonomicHeuristic::compute(&grid, 2, footprint.inscribed, [goal[0], goal[1]]);
+        let holo = HolonomicHeuristic::compute(
+            &grid,
+            2,
+            footprint.inscribed,
+            [goal[0], goal[1]],
+            0.0,
+            0.0,
+        );
         if !holo.at(s[0], s[1]).is_finite() {
             continue;
         }

@@ -57,6 +57,10 @@ pub struct HybridParams {
     pub curve_table_extent: f64,
     /// Step (m) of the non-holonomic heuristic table (default 0.1).
     pub curve_table_step: f64,
+    /// Cost factor of the holonomic heuristic next to obstacles: steps closer than the
+    /// footprint's circumscribed radius + 0.1 m cost up to 1 + this (default 3.0; 0 keeps the
+    /// heuristic admissible).
+    pub heuristic_obstacle_penalty: f64,
     /// Try an analytic expansion when the heuristic is below this (m) (default 10.0).
     pub analytic_max_distance: f64,
     /// Give up after this many expansions (default 200 000).
@@ -85,6 +89,7 @@ impl Default for HybridParams {
             heuristic_weight: 1.5,
             curve_table_extent: 5.0,
             curve_table_step: 0.1,
+            heuristic_obstacle_penalty: 3.0,
             analytic_max_distance: 10.0,
             max_expansions: 200_000,
             path_step: 0.05,
@@ -121,6 +126,18 @@ impl HybridParams {
                 self.analytic_max_distance,
             ],
         )?;
+        if self.reverse_penalty < 1.0
+            || self.turn_penalty < 1.0
+            || self.direction_change_penalty < 0.0
+            || self.rotate_penalty < 0.0
+            || self.heuristic_obstacle_penalty < 0.0
+            || self.heuristic_weight <= 0.0
+        {
+            return Err(PlanError::InvalidParam {
+                name: "hybrid penalties",
+                reason: "reverse/turn penalties must be ≥ 1, the others ≥ 0, the weight > 0".into(),
+            });
+        }
         if self.heading_bins < 8 || self.bins_per_primitive == 0 {
             return Err(PlanError::InvalidParam {
                 name: "heading_bins",
@@ -195,6 +212,9 @@ pub struct HybridAStar {
     pub footprint: Footprint,
     table: CurveTable,
     primitives: Vec<Primitive>,
+    /// Per primitive: its collision-check poses (every ≤ one grid cell) in the frame of its
+    /// start pose, so expanding a node needs no trigonometry.
+    samples: Vec<Vec<[f64; 3]>>,
     /// Lattice bookkeeping: stamp per lattice state, and the node index stored there.
     stamp: Vec<u32>,
     slot: Vec<u32>,
@@ -203,6 +223,19 @@ pub struct HybridAStar {
 }
 
 impl HybridAStar {
+    /// The holonomic heuristic for `goal` (grid frame) on `grid`, with this planner's settings.
+    pub fn holonomic_heuristic(&self, grid: &CollisionGrid, goal: [f64; 3]) -> HolonomicHeuristic {
+        let factor = ((self.params.lattice_resolution / grid.resolution).round() as usize).max(1);
+        HolonomicHeuristic::compute(
+            grid,
+            factor,
+            self.footprint.inscribed,
+            [goal[0], goal[1]],
+            self.footprint.circumscribed + 0.1,
+            self.params.heuristic_obstacle_penalty,
+        )
+    }
+
     /// Prepares the planner for a grid of `resolution` m per cell.
     pub fn new(params: HybridParams, resolution: f64) -> Result<Self, PlanError> {
         params.validate()?;
@@ -246,16 +279,27 @@ impl HybridAStar {
                 });
             }
         }
-        Ok(Self {
+        let mut me = Self {
             params,
             footprint,
             table,
             primitives,
+            samples: Vec::new(),
             stamp: Vec::new(),
             slot: Vec::new(),
             query: 0,
             nodes: Vec::new(),
-        })
+        };
+        me.samples = me
+            .primitives
+            .iter()
+            .map(|p| {
+                let mut out = Vec::new();
+                me.primitive_poses([0.0, 0.0, 0.0], p, resolution, &mut out);
+                out
+            })
+            .collect();
+        Ok(me)
     }
 
     /// The turn radius of a primitive's arc (∞ for straight).
@@ -289,13 +333,19 @@ impl HybridAStar {
         }
     }
 
-    /// Heuristic from grid-frame pose to the goal.
+    /// Heuristic from grid-frame pose `p` (heading sine and cosine `sc`) to the goal.
     #[inline]
-    fn heuristic(&self, holo: &HolonomicHeuristic, p: [f64; 3], goal: [f64; 3]) -> f64 {
+    fn heuristic(
+        &self,
+        holo: &HolonomicHeuristic,
+        p: [f64; 3],
+        sc: (f64, f64),
+        goal: [f64; 3],
+    ) -> f64 {
         let h = holo.at(p[0], p[1]);
         let nh = self
             .table
-            .lookup(p, goal)
+            .lookup_sc(p, sc.0, sc.1, goal)
             .unwrap_or_else(|| (goal[0] - p[0]).hypot(goal[1] - p[1]));
         h.max(nh)
     }
@@ -395,7 +445,8 @@ impl HybridAStar {
             parent: u32::MAX,
             prim: u8::MAX,
         });
-        let h0 = self.heuristic(holo, start, goal);
+        let trig: Vec<(f64, f64)> = (0..bins as u32).map(|k| theta_of(k).sin_cos()).collect();
+        let h0 = self.heuristic(holo, start, trig[start_bin as usize], goal);
         open.push(Open {
             f: w * h0,
             g: 0.0,
@@ -406,7 +457,6 @@ impl HybridAStar {
             self.slot[k] = 0;
         }
         let mut buf = Vec::with_capacity(16);
-        let step = grid.resolution;
         let mut expansions = 0usize;
         let mut since_analytic = 0usize;
         while let Some(Open { g, node, .. }) = open.pop() {
@@ -422,7 +472,7 @@ impl HybridAStar {
                 });
             }
             // Analytic expansion, more often as the goal gets closer.
-            let h = self.heuristic(holo, n.pose, goal);
+            let h = self.heuristic(holo, n.pose, trig[n.heading as usize], goal);
             since_analytic += 1;
             let every = ((h / 2.0).floor() as usize).max(1);
             if h <= self.params.analytic_max_distance && since_analytic >= every {
@@ -441,9 +491,17 @@ impl HybridAStar {
             } else {
                 Some(self.primitives[n.prim as usize].length >= 0.0)
             };
+            let (sn, cs) = trig[n.heading as usize];
             for pi in 0..self.primitives.len() {
                 let p = self.primitives[pi];
-                self.primitive_poses(n.pose, &p, step, &mut buf);
+                buf.clear();
+                buf.extend(self.samples[pi].iter().map(|b| {
+                    [
+                        n.pose[0] + cs * b[0] - sn * b[1],
+                        n.pose[1] + sn * b[0] + cs * b[1],
+                        n.pose[2] + b[2],
+                    ]
+                }));
                 let nk = (n.heading as i64 + p.dbins).rem_euclid(bins as i64) as u32;
                 let Some(&last) = buf.last() else { continue };
                 let end = [last[0], last[1], theta_of(nk)];
@@ -487,7 +545,7 @@ impl HybridAStar {
                 });
                 self.stamp[k] = q;
                 self.slot[k] = idx;
-                let hh = self.heuristic(holo, end, goal);
+                let hh = self.heuristic(holo, end, trig[nk as usize], goal);
                 if hh.is_finite() {
                     open.push(Open {
                         f: ng + w * hh,

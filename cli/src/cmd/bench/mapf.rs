@@ -38,7 +38,11 @@ pub struct Args {
     /// Stop at the first solution (CPU time then measures the first solution alone).
     #[arg(long)]
     pub no_refine: bool,
-    /// Solver: lacam or cbs.
+    /// Count the time limit in the solver thread's CPU time instead of wall time (the runs are
+    /// then comparable on a shared machine).
+    #[arg(long)]
+    pub cpu_clock: bool,
+    /// Solver: lacam, cbs or cbs:W (see `courier mapf --help`).
     #[arg(long, default_value = "lacam")]
     pub solver: String,
 }
@@ -88,6 +92,7 @@ pub fn run(args: Args) -> Result<()> {
                     time_limit_s: args.time_limit,
                     seed: args.seed,
                     refine: !args.no_refine,
+                    cpu_clock: args.cpu_clock,
                     ..Default::default()
                 };
                 let solver = args.solver.clone();

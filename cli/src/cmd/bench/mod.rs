@@ -10,7 +10,9 @@ mod mapf;
 mod perception;
 mod plan_grid;
 mod plan_hybrid;
+mod localization;
 mod read;
+mod slam;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,6 +30,10 @@ pub enum What {
     PlanGrid(plan_grid::Args),
     /// Hybrid-A* planning time and success rate on seeded parking-lot, corridor and campus scenes.
     PlanHybrid(plan_hybrid::Args),
+    /// 2D SLAM accuracy (Kümmerle relation metric) and speed on a CARMEN log with relations.
+    Slam(slam::Args),
+    /// Localization: LiDAR odometry on real frames and in simulation, fusion, AMCL.
+    Localization(localization::Args),
     /// Ground segmentation P/R/F1 on a labelled frame, ground and full-chain speed per frame.
     Perception(perception::Args),
 }
@@ -38,6 +44,8 @@ pub fn run(args: Args) -> Result<()> {
         What::Mapf(a) => mapf::run(a),
         What::PlanGrid(a) => plan_grid::run(a),
         What::PlanHybrid(a) => plan_hybrid::run(a),
+        What::Slam(a) => slam::run(a),
+        What::Localization(a) => localization::run(a),
         What::Perception(a) => perception::run(a),
     }
 }

@@ -20,6 +20,16 @@ pub struct Args {
     /// (every k-th); 0 = all. Speed-ups compare the planners on exactly those queries.
     #[arg(long, default_value_t = 2000)]
     pub baseline_max: usize,
+    /// Courier planners to measure, each `jps` or `astar`, with `-lm` for landmarks.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "jps-lm,jps,astar-lm,astar"
+    )]
+    pub planners: Vec<String>,
+    /// Landmarks for the `-lm` planners.
+    #[arg(long, default_value_t = 8)]
+    pub landmarks: usize,
 }
 
 /// Per-query CPU times (µs) and mismatch count of one planner.
@@ -101,8 +111,16 @@ pub fn run(args: Args) -> Result<()> {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned());
     let mut ours = Vec::new();
-    for (name, algo) in [("jps", GridAlgo::Jps), ("astar", GridAlgo::Astar)] {
-        let mut p = algo.planner(&map)?;
+    for name in &args.planners {
+        let (algo, lm) = match name.as_str() {
+            "jps" => (GridAlgo::Jps, 0),
+            "jps-lm" => (GridAlgo::Jps, args.landmarks),
+            "astar" => (GridAlgo::Astar, 0),
+            "astar-lm" => (GridAlgo::Astar, args.landmarks),
+            other => anyhow::bail!("unknown planner {other:?} (jps, jps-lm, astar, astar-lm)"),
+        };
+        let (p, setup) = timed(|| algo.planner(&map, lm));
+        let mut p = p?;
         let r = measure(
             &mut |i| {
                 let plan = p.plan(qs[i].0, qs[i].1)?;
@@ -110,9 +128,14 @@ pub fn run(args: Args) -> Result<()> {
             },
             &all,
         )?;
-        let (_, v) = stats(name, &r, &all, json!({"map": file}));
+        let (_, v) = stats(
+            name,
+            &r,
+            &all,
+            json!({"map": file, "landmarks": lm, "setup_cpu_s": setup.cpu.as_secs_f64()}),
+        );
         emit(&v);
-        ours.push((name, r));
+        ours.push((name.clone(), r));
     }
     let base = measure(
         &mut |i| {

@@ -8,6 +8,7 @@ use courier_planning::hybrid::scenes::{SceneKind, generate};
 use courier_planning::hybrid::{Footprint, Kinematics};
 use courier_planning::node::{Planner, PlannerParams};
 use serde_json::json;
+use std::io::IsTerminal;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,6 +30,19 @@ pub struct Args {
     /// Forbid reversing (Dubins instead of Reeds-Shepp).
     #[arg(long)]
     pub forward_only: bool,
+    /// Weight on the heuristic (1.0 = admissible A*; the planner's default is 1.5).
+    #[arg(long)]
+    pub heuristic_weight: Option<f64>,
+    /// Analytic expansion is tried when the heuristic is below this many metres.
+    #[arg(long)]
+    pub analytic_max_distance: Option<f64>,
+    /// Override any Hybrid-A* parameter, e.g. `--set lattice_resolution=0.15` (repeatable;
+    /// the value is read as JSON).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Only run this scene (parking-lot, corridor or campus).
+    #[arg(long)]
+    pub scene: Option<String>,
     /// Print one JSON line per query as well as the per-scene summaries.
     #[arg(long)]
     pub per_query: bool,
@@ -50,18 +64,46 @@ pub fn run(a: Args) -> Result<()> {
         other => anyhow::bail!("unknown --vehicle {other}: use ackermann or diff-drive"),
     };
     params.hybrid.allow_reverse = !a.forward_only;
+    if let Some(w) = a.heuristic_weight {
+        params.hybrid.heuristic_weight = w;
+    }
+    if let Some(d) = a.analytic_max_distance {
+        params.hybrid.analytic_max_distance = d;
+    }
+    if !a.overrides.is_empty() {
+        let mut v = serde_json::to_value(&params.hybrid)?;
+        for o in &a.overrides {
+            let (k, val) = o
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--set wants KEY=VALUE, got {o}"))?;
+            let parsed: serde_json::Value =
+                serde_json::from_str(val).unwrap_or_else(|_| serde_json::Value::String(val.into()));
+            match v.get_mut(k) {
+                Some(slot) => *slot = parsed,
+                None => anyhow::bail!("unknown Hybrid-A* parameter {k}"),
+            }
+        }
+        params.hybrid = serde_json::from_value(v)?;
+    }
     let footprint = Footprint::new(
         &params.hybrid.footprint,
         a.resolution,
         params.hybrid.heading_bins,
     )?;
     for kind in SceneKind::ALL {
+        if a.scene.as_deref().is_some_and(|s| s != kind.name()) {
+            continue;
+        }
         let scene = generate(kind, a.size, a.resolution, a.seed, a.queries, &footprint);
         let mut planner = Planner::new(params.clone())?;
         let (r, setup) = timed(|| planner.set_map(&scene.map));
         r?;
         let (mut cpu, mut wall, mut ok, mut exp) = (Vec::new(), Vec::new(), 0usize, Vec::new());
+        let progress = std::io::stderr().is_terminal();
         for (i, (s, g)) in scene.queries.iter().enumerate() {
+            if progress {
+                eprint!("\r{}: query {}/{}", kind.name(), i + 1, scene.queries.len());
+            }
             let (res, t) = timed(|| planner.plan(Stamp::default(), s, g, &[]));
             let c = t.cpu.as_secs_f64() * 1e3;
             let w = t.wall.as_secs_f64() * 1e3;
@@ -80,6 +122,9 @@ pub fn run(a: Args) -> Result<()> {
                     "length_m": len, "error": err}),
                 );
             }
+        }
+        if progress {
+            eprintln!();
         }
         let n = cpu.len().max(1) as f64;
         let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
