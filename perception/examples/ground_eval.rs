@@ -21,6 +21,7 @@ fn main() {
             .unwrap_or(d)
     };
     p.rough_neighbors = env("NEIGH", 0.0) > 0.0;
+    p.min_range = env("MINR", p.min_range);
     p.cell = env("CELL", p.cell);
     p.tall = env("TALL", p.tall);
     p.base_keep = env("KEEP", p.base_keep);

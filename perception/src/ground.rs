@@ -24,6 +24,8 @@ pub struct GroundParams {
     /// of near points.
     pub sensor_height: Option<f32>,
     /// Points nearer than this (horizontal range, m) are never ground: the vehicle itself.
+    /// Default 1.0 (low-mounted sensors see the ground from ~2 m; remove a bigger body with
+    /// the crop's `ego_box`).
     pub min_range: f32,
     /// Points farther than this are never ground (m). Default 100.
     pub max_range: f32,
@@ -76,7 +78,7 @@ impl Default for GroundParams {
     fn default() -> Self {
         Self {
             sensor_height: None,
-            min_range: 2.7,
+            min_range: 1.0,
             max_range: 100.0,
             zone_starts: vec![12.3625, 22.025, 41.0125],
             zone_rings: vec![2, 4, 4, 4],
@@ -118,9 +120,12 @@ pub enum BinState {
 struct Bin {
     state: BinState,
     plane: Option<Plane>,
-    /// Bin centre range and inner edge.
+    /// Bin centre range.
     r: f32,
-    r_inner: f32,
+    /// The bin just inside this one at the same angle (`NO_BIN` for the innermost ring).
+    inner: u32,
+    /// The ground just inwards (this frame): its height and where it was measured.
+    reference: Option<(f32, [f32; 2])>,
 }
 
 /// Per-frame summary.
@@ -212,15 +217,16 @@ impl GroundSegmenter {
             zones.push((bins.len(), r0, ring_w, sec_w));
             for ring in 0..params.zone_rings[z] {
                 for _ in 0..params.zone_sectors[z] {
+                    // (`inner` is filled in below, once every zone exists.)
                     bins.push(Bin {
                         r: r0 + (ring as f32 + 0.5) * ring_w,
-                        r_inner: r0 + ring as f32 * ring_w,
+                        inner: NO_BIN,
                         ..Bin::default()
                     });
                 }
             }
         }
-        Ok(Self {
+        let mut me = Self {
             params,
             zones,
             bins,
@@ -235,7 +241,19 @@ impl GroundSegmenter {
             cell_lo: Vec::new(),
             cell_hi: Vec::new(),
             cell_nhi: Vec::new(),
-        })
+        };
+        for z in 0..nz {
+            let (first, r0, ring_w, sec_w) = me.zones[z];
+            for ring in 0..me.params.zone_rings[z] {
+                for sec in 0..me.params.zone_sectors[z] {
+                    let b = first + ring * me.params.zone_sectors[z] + sec;
+                    let r = r0 + ring as f32 * ring_w - 0.01;
+                    let a = -PI + (sec as f32 + 0.5) * sec_w;
+                    me.bins[b].inner = me.bin_index(r * a.cos(), r * a.sin());
+                }
+            }
+        }
+        Ok(me)
     }
 
     pub fn params(&self) -> &GroundParams {
@@ -326,9 +344,20 @@ impl GroundSegmenter {
             self.start[0] = 0;
         }
 
-        // 2. Fit a plane per bin.
+        // 2. Fit a plane per bin, inner rings first.
         let p = self.params.clone();
         for b in 0..nb {
+            // The ground just inwards: the inner neighbour's plane if it is ground; otherwise
+            // only the sensor-height rule applies. (Passing the reference on through elevated
+            // bins would also stop platforms deeper than one ring, but it cut real ground on
+            // the hilly Ouster frame, so it is not done.)
+            let inner = self.bins[b].inner;
+            self.bins[b].reference = self.bins.get(inner as usize).and_then(|nb_bin| {
+                match (nb_bin.state, nb_bin.plane) {
+                    (BinState::Ground, Some(np)) => Some((np.mean[2], [np.mean[0], np.mean[1]])),
+                    _ => None,
+                }
+            });
             let (s, e) = (self.start[b] as usize, self.start[b + 1] as usize);
             let near = b < self.zones.get(1).map_or(nb, |zn| zn.0);
             let bin = &mut self.bins[b];
@@ -377,7 +406,8 @@ impl GroundSegmenter {
             }
             let Some(pl) = plane else { continue };
             bin.plane = Some(pl);
-            let (r_mid, r_inner) = (bin.r, bin.r_inner);
+            let r_mid = bin.r;
+            let reference = bin.reference;
             let mut state = if pl.normal[2] < p.uprightness {
                 BinState::Steep
             } else if pl.flatness > p.max_flatness {
@@ -387,26 +417,14 @@ impl GroundSegmenter {
             } else {
                 BinState::Ground
             };
-            // Grow the ground outwards: a plane standing higher above its inner neighbour's
-            // ground than the slope allows is a roof or a platform, not the ground. Bins are
-            // numbered inner ring first, so the neighbour is already decided.
-            if state == BinState::Ground {
-                let (mx, my) = (pl.mean[0], pl.mean[1]);
-                let rm = (mx * mx + my * my).sqrt().max(1e-3);
-                let ri = r_inner - 0.05;
-                let inner = if ri > p.min_range {
-                    self.bin_index(mx * ri / rm, my * ri / rm)
-                } else {
-                    NO_BIN
-                };
-                if let Some(nb_bin) = self.bins.get(inner as usize)
-                    && nb_bin.state == BinState::Ground
-                    && let Some(np) = nb_bin.plane
-                {
-                    let run = (mx - np.mean[0]).hypot(my - np.mean[1]);
-                    if pl.mean[2] - np.mean[2] > p.max_step + p.max_slope * run {
-                        state = BinState::Elevated;
-                    }
+            // Grow the ground outwards: a plane standing higher above the nearest ground
+            // inwards than the slope allows is a roof or a platform, not the ground.
+            if state == BinState::Ground
+                && let Some((rz, rxy)) = reference
+            {
+                let run = (pl.mean[0] - rxy[0]).hypot(pl.mean[1] - rxy[1]);
+                if pl.mean[2] - rz > p.max_step + p.max_slope * run {
+                    state = BinState::Elevated;
                 }
             }
             self.bins[b].state = state;
@@ -609,4 +627,82 @@ pub fn score(
         0.0
     };
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Flat ground at -1.7 m, and a flat platform 2.5 m above it filling whole bins at
+    /// 12.4–14.7 m ahead (±30°, one ring of zone 2): by its own bins it looks like ground
+    /// (flat, level, within the slope allowance from the sensor); grown from the inner bins it
+    /// is not.
+    #[test]
+    fn elevated_platform_is_not_ground() {
+        let (mut x, mut y, mut z) = (Vec::new(), Vec::new(), Vec::new());
+        let mut platform = Vec::new();
+        for ri in 0..300 {
+            let r = 3.0 + ri as f32 * 0.1;
+            for ai in 0..720 {
+                let a = (ai as f32 * 0.5 - 180.0).to_radians();
+                let on = (12.4..14.7).contains(&r) && a.abs() < 30f32.to_radians();
+                if (14.7..15.5).contains(&r) && a.abs() < 30f32.to_radians() {
+                    continue; // the platform's shadow
+                }
+                x.push(r * a.cos());
+                y.push(r * a.sin());
+                z.push(if on { 0.8 } else { -1.7 });
+                platform.push(on);
+            }
+        }
+        let mut seg = GroundSegmenter::new(GroundParams {
+            sensor_height: Some(1.7),
+            ..GroundParams::default()
+        })
+        .unwrap();
+        let mut mask = Vec::new();
+        seg.segment(&x, &y, &z, &mut mask);
+        let on_platform = platform.iter().filter(|&&p| p).count();
+        let wrong = mask
+            .iter()
+            .zip(&platform)
+            .filter(|&(&m, &p)| p && m == 1)
+            .count();
+        let ground_ok = mask
+            .iter()
+            .zip(&platform)
+            .filter(|&(&m, &p)| !p && m == 1)
+            .count();
+        assert!(
+            wrong * 100 < on_platform,
+            "{wrong} of {on_platform} platform points are ground"
+        );
+        assert!(ground_ok * 100 > 98 * (platform.len() - on_platform));
+        // Without the height, and for an empty or non-finite cloud, no panic and sane output.
+        let mut auto = GroundSegmenter::new(GroundParams::default()).unwrap();
+        let st = auto.segment(&x, &y, &z, &mut mask);
+        assert!((st.sensor_height - 1.7).abs() < 1e-3);
+        assert_eq!(auto.segment(&[], &[], &[], &mut mask).ground, 0);
+        let st = auto.segment(&[f32::NAN; 5], &[0.0; 5], &[1.0; 5], &mut mask);
+        assert_eq!((st.ground, mask.len()), (0, 5));
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        let p = GroundParams {
+            zone_rings: vec![2, 4],
+            ..GroundParams::default()
+        };
+        assert!(GroundSegmenter::new(p).is_err());
+        let p = GroundParams {
+            min_range: 50.0,
+            ..GroundParams::default()
+        };
+        assert!(GroundSegmenter::new(p).is_err());
+        let p = GroundParams {
+            cell: 0.0,
+            ..GroundParams::default()
+        };
+        assert!(GroundSegmenter::new(p).is_err());
+    }
 }

@@ -10,13 +10,32 @@ use rand_chacha::ChaCha8Rng;
 
 const H: f32 = 1.8;
 
-/// Terrain height: a 5 % slope up along x with a 0.15 m step up at x = 20.
-fn terrain(x: f32) -> f32 {
-    -H + 0.05 * x + if x >= 20.0 { 0.15 } else { 0.0 }
+/// A simulated LiDAR: mounting height, beams (count, lowest and highest elevation in degrees),
+/// azimuth steps over the horizontal field of view (degrees, centred on +x).
+#[derive(Clone, Copy)]
+struct Sensor {
+    height: f32,
+    beams: usize,
+    el: (f32, f32),
+    az_steps: usize,
+    fov: f32,
+}
+
+const SPINNING: Sensor = Sensor {
+    height: H,
+    beams: 32,
+    el: (-25.0, 5.0),
+    az_steps: 1800,
+    fov: 360.0,
+};
+
+/// Terrain height for a sensor at `h`: a 5 % slope up along x with a 0.15 m step up at x = 20.
+fn terrain_at(x: f32, h: f32) -> f32 {
+    -h + 0.05 * x + if x >= 20.0 { 0.15 } else { 0.0 }
 }
 
 /// Boxes standing on the terrain: (centre x, centre y, size x, size y, height).
-fn boxes(shift: [f32; 2]) -> Vec<([f32; 3], [f32; 3])> {
+fn boxes(shift: [f32; 2], h: f32) -> Vec<([f32; 3], [f32; 3])> {
     let list = [
         (8.0 + shift[0], 3.0 + shift[1], 4.5, 1.8, 1.5),
         (-10.0, -4.0, 4.5, 1.9, 1.6),
@@ -25,34 +44,42 @@ fn boxes(shift: [f32; 2]) -> Vec<([f32; 3], [f32; 3])> {
         (-6.0, 9.0, 0.6, 6.0, 1.0),
     ];
     list.iter()
-        .map(|&(x, y, sx, sy, h)| {
-            let z0 = terrain(x - sx / 2.0).min(terrain(x + sx / 2.0));
+        .map(|&(x, y, sx, sy, bh)| {
+            let z0 = terrain_at(x - sx / 2.0, h).min(terrain_at(x + sx / 2.0, h));
             (
                 [x - sx / 2.0, y - sy / 2.0, z0 - 0.2],
-                [x + sx / 2.0, y + sy / 2.0, z0 + h],
+                [x + sx / 2.0, y + sy / 2.0, z0 + bh],
             )
         })
         .collect()
 }
 
-/// Ray-casts a 32-beam LiDAR (−25°..+5°, 0.2° azimuth steps) at the origin; returns the cloud and
-/// whether each point is ground. Rays that hit nothing within 80 m give NaN points.
+/// Ray-casts the spinning 32-beam LiDAR (−25°..+5°, 0.2° azimuth steps) at the origin.
 fn lidar(seed: u64, shift: [f32; 2]) -> (PointCloud, Vec<bool>) {
+    lidar_of(SPINNING, seed, shift)
+}
+
+/// Ray-casts `sensor` at the origin; returns the cloud and whether each point is ground. Rays
+/// that hit nothing within 80 m give NaN points.
+fn lidar_of(sensor: Sensor, seed: u64, shift: [f32; 2]) -> (PointCloud, Vec<bool>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let bx = boxes(shift);
+    let h = sensor.height;
+    let bx = boxes(shift, h);
     let mut cloud = PointCloud::default();
     let mut truth = Vec::new();
-    for b in 0..32 {
-        let el = (-25.0 + 30.0 * b as f32 / 31.0).to_radians();
-        for a in 0..1800 {
-            let az = (a as f32 / 1800.0) * std::f32::consts::TAU;
+    for b in 0..sensor.beams {
+        let el = (sensor.el.0 + (sensor.el.1 - sensor.el.0) * b as f32 / (sensor.beams - 1) as f32)
+            .to_radians();
+        for a in 0..sensor.az_steps {
+            let az =
+                (-sensor.fov / 2.0 + sensor.fov * a as f32 / sensor.az_steps as f32).to_radians();
             let d = [el.cos() * az.cos(), el.cos() * az.sin(), el.sin()];
             let mut best = (80.0f32, false);
             // Terrain pieces z = -H + 0.05 x (+0.15 beyond x = 20).
             for (off, beyond) in [(0.0, false), (0.15, true)] {
                 let den = d[2] - 0.05 * d[0];
                 if den.abs() > 1e-6 {
-                    let t = (-H + off) / den;
+                    let t = (-h + off) / den;
                     let x = t * d[0];
                     if t > 0.0 && t < best.0 && (x >= 20.0) == beyond {
                         best = (t, true);
@@ -118,6 +145,47 @@ fn ground_on_sloped_stepped_terrain_with_boxes() {
                 .all(|(x, &m)| !(x.is_nan() && m == 1))
         );
         assert!(nan > 0);
+    }
+}
+
+#[test]
+fn ground_defaults_serve_other_sensors() {
+    // A low-mounted 16-beam spinner (small delivery robot) and a forward-looking solid-state
+    // sensor with a 70° field of view, both with the default parameters and no height given.
+    let sensors = [
+        Sensor {
+            height: 0.6,
+            beams: 16,
+            el: (-15.0, 15.0),
+            az_steps: 1800,
+            fov: 360.0,
+        },
+        Sensor {
+            height: 1.2,
+            beams: 96,
+            el: (-12.0, 12.0),
+            az_steps: 600,
+            fov: 70.0,
+        },
+    ];
+    for sensor in sensors {
+        let (cloud, truth) = lidar_of(sensor, 5, [0.0, 0.0]);
+        let labels: Vec<u16> = truth.iter().map(|&g| g as u16 + 1).collect();
+        let mut seg = GroundSegmenter::new(GroundParams::default()).unwrap();
+        let mut mask = Vec::new();
+        let stats = seg.segment_cloud(&cloud, &mut mask).unwrap();
+        // The terrain rises 5 % along +x, where the solid-state sensor looks: its estimate is
+        // the ground a few metres ahead.
+        assert!(
+            (stats.sensor_height - sensor.height).abs() < 0.3,
+            "{stats:?}"
+        );
+        let s = score(&mask, &labels, |l| l == 2, |_| false).unwrap();
+        assert!(
+            s.f1 > 0.95 && s.precision > 0.95,
+            "height {}: {s:?}",
+            sensor.height
+        );
     }
 }
 

@@ -63,6 +63,8 @@ fn median(v: &mut [f64]) -> f64 {
 
 pub fn run(args: Args) -> Result<()> {
     let repeat = args.repeat.max(1);
+    // Drawn on stderr only when it is a terminal.
+    let bar = indicatif::ProgressBar::new(((2 * args.frames.len() + 1) * repeat) as u64);
     // Quality on the labelled frame.
     let cloud = read_cloud(&args.labelled)?;
     let labels = kitti::read_labels(&args.labels)?;
@@ -83,6 +85,7 @@ pub fn run(args: Args) -> Result<()> {
         let (s, t) = timed(|| seg.segment_cloud(&cloud, &mut mask));
         stats = s?;
         cpu.push(t.cpu.as_secs_f64());
+        bar.inc(1);
     }
     let s = score(
         &mask,
@@ -118,6 +121,7 @@ pub fn run(args: Args) -> Result<()> {
             stats = s?;
             gc.push(t.cpu.as_secs_f64());
             gw.push(t.wall.as_secs_f64());
+            bar.inc(1);
         }
         let mut node = Perception::new(params)?;
         let (mut cc, mut cw) = (Vec::new(), Vec::new());
@@ -132,6 +136,7 @@ pub fn run(args: Args) -> Result<()> {
             summary = o?;
             cc.push(t.cpu.as_secs_f64());
             cw.push(t.wall.as_secs_f64());
+            bar.inc(1);
         }
         let (gcpu, ccpu) = (median(&mut gc), median(&mut cc));
         if path.to_string_lossy().contains("kitti") {
@@ -148,6 +153,7 @@ pub fn run(args: Args) -> Result<()> {
             "obstacles": summary.0, "tracks": summary.1,
         }));
     }
+    bar.finish_and_clear();
     emit(&json!({
         "summary": true, "precision": s.precision, "recall": s.recall, "f1": s.f1,
         "goal_f1_recall_met": s.f1 >= 0.95 && s.recall >= 0.95,
