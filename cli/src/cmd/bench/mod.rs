@@ -6,11 +6,11 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::time::{Duration, Instant};
 
+mod localization;
 mod mapf;
 mod perception;
 mod plan_grid;
 mod plan_hybrid;
-mod localization;
 mod read;
 mod slam;
 
