@@ -90,15 +90,29 @@ impl<'g> DistanceTable<'g> {
     }
 
     fn bfs(&self, goal: Cell) -> Table {
-        let d = bfs_from(self.grid, goal);
         if self.small {
-            Table::Small(
-                d.iter()
-                    .map(|&x| if x == UNREACHABLE { u16::MAX } else { x as u16 })
-                    .collect(),
-            )
+            // Written directly as u16 (no u32 table to convert): tables dominate set-up time.
+            let mut d = vec![u16::MAX; self.grid.size()];
+            if self.grid.is_passable(goal) {
+                let mut queue = Vec::with_capacity(self.grid.passable_count());
+                d[goal as usize] = 0;
+                queue.push(goal);
+                let mut head = 0;
+                while head < queue.len() {
+                    let v = queue[head];
+                    head += 1;
+                    let dv = d[v as usize] + 1;
+                    for &u in self.grid.neighbors(v) {
+                        if d[u as usize] == u16::MAX {
+                            d[u as usize] = dv;
+                            queue.push(u);
+                        }
+                    }
+                }
+            }
+            Table::Small(d.into_boxed_slice())
         } else {
-            Table::Large(d.into_boxed_slice())
+            Table::Large(bfs_from(self.grid, goal).into_boxed_slice())
         }
     }
 }

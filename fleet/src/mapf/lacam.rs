@@ -60,11 +60,17 @@ struct HNode {
     parent: u32,
     /// Next node with the same configuration hash (chained buckets keep the hash map small).
     next_same_hash: u32,
-    priorities: Vec<f64>,
+    /// Integer part of each agent's PIBT priority; the fractional part is a per-agent constant
+    /// (see `solve`), so 4 bytes per agent instead of 8.
+    priorities: Vec<u32>,
     order: Vec<u32>,
     /// Constraint sets still to try: `(agent, cell)` lists, shortest first.
     pending: VecDeque<Vec<(u32, Cell)>>,
 }
+
+/// LaCAM gives up (no solution) rather than store more than about this many bytes of search
+/// nodes (3 GiB).
+pub const MAX_SEARCH_BYTES: usize = 3 << 30;
 
 /// Statistics of one LaCAM run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,13 +99,19 @@ pub fn solve(
     let mut table: IdentityMap<u32> = IdentityMap::default();
     let goals = &inst.goals;
 
-    let root_prio: Vec<f64> = (0..n)
+    // PIBT priorities start at distance / n and grow by one per step away from the goal; at the
+    // goal they drop back to their fractional part. The fractional part never changes, so a
+    // node stores only the integer part.
+    let start_prio: Vec<f64> = (0..n)
         .map(|i| dist.get(i, inst.starts[i]) as f64 / n as f64)
         .collect();
-    let make_node = |config: Box<[Cell]>, parent: u32, priorities: Vec<f64>| {
+    let frac: Vec<f64> = start_prio.iter().map(|p| p - p.floor()).collect();
+    let root_prio: Vec<u32> = start_prio.iter().map(|p| p.floor() as u32).collect();
+    let make_node = |config: Box<[Cell]>, parent: u32, priorities: Vec<u32>| {
         let mut order: Vec<u32> = (0..n as u32).collect();
+        let p = |a: u32| priorities[a as usize] as f64 + frac[a as usize];
         // Highest priority first; ties by agent id keep it deterministic.
-        order.sort_by(|&a, &b| priorities[b as usize].total_cmp(&priorities[a as usize]));
+        order.sort_by(|&a, &b| p(b).total_cmp(&p(a)));
         let mut pending = VecDeque::new();
         pending.push_back(Vec::new());
         HNode {
@@ -179,16 +191,19 @@ pub fn solve(
             continue;
         }
         let h = &nodes[top as usize];
-        let priorities: Vec<f64> = (0..n)
+        let priorities: Vec<u32> = (0..n)
             .map(|i| {
-                let p = h.priorities[i];
                 if next[i] == goals[i] {
-                    p - p.floor()
+                    0
                 } else {
-                    p + 1.0
+                    h.priorities[i].saturating_add(1)
                 }
             })
             .collect();
+        // Bound memory: a stored configuration costs about 12 bytes per agent.
+        if (nodes.len() + 1) * n * 12 > MAX_SEARCH_BYTES {
+            break;
+        }
         let child = make_node(next.clone().into_boxed_slice(), top, priorities);
         let id = insert(&mut nodes, &mut table, child);
         open.push(id);

@@ -61,9 +61,9 @@ impl<'g> Pibt<'g> {
         }
     }
 
-    /// Plans one step. `from[i]` is agent `i`'s cell; `order` lists agents, highest priority
-    /// first (agents missing from it do not move unless pushed... they must all be listed);
-    /// `fixed` are constraints `(agent, next cell)` that are applied first.
+    /// Plans one step. `from[i]` is agent `i`'s cell; `order` lists every agent, highest
+    /// priority first; `fixed` are constraints `(agent, next cell)` applied before planning
+    /// (used by LaCAM; pass `&[]` for plain PIBT). Tie-breaks draw from the planner's seeded RNG.
     ///
     /// On success `to` holds a next configuration free of vertex and swap conflicts with every
     /// move a wait or a step to a 4-neighbour, and `true` is returned. Returns `false` if the
