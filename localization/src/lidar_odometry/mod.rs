@@ -25,6 +25,14 @@ pub enum LidarOdometryError {
     InconsistentCloud { stamp: Stamp },
     #[error("point cloud at {stamp} is older than the previous one at {previous}")]
     OutOfOrder { stamp: Stamp, previous: Stamp },
+    #[error(
+        "point cloud at {stamp}: registration failed, {correspondences} of {points} points matched the map"
+    )]
+    RegistrationFailed {
+        stamp: Stamp,
+        correspondences: usize,
+        points: usize,
+    },
     #[error("point cloud at {stamp}: only {valid} usable points in range (need {needed})")]
     TooFewPoints {
         stamp: Stamp,
@@ -62,6 +70,9 @@ pub struct LidarOdometryParams {
     pub scan_period: f64,
     /// Fewest usable points a frame must have. Default 100.
     pub min_points: usize,
+    /// Smallest share of the registration points that must find a map correspondence for the
+    /// result to be accepted; below it the frame is refused and the state kept. Default 0.2.
+    pub min_match_ratio: f64,
 }
 
 impl Default for LidarOdometryParams {
@@ -78,6 +89,7 @@ impl Default for LidarOdometryParams {
             deskew: true,
             scan_period: 0.1,
             min_points: 100,
+            min_match_ratio: 0.2,
         }
     }
 }
@@ -417,6 +429,14 @@ impl LidarOdometry {
                 },
                 &mut self.moved,
             );
+            if (r.correspondences as f64) < p.min_match_ratio * self.source.len() as f64 {
+                self.counters.frames_rejected += 1;
+                return Err(LidarOdometryError::RegistrationFailed {
+                    stamp,
+                    correspondences: r.correspondences,
+                    points: self.source.len(),
+                });
+            }
             (r.pose, r.iterations, r.correspondences)
         };
         self.threshold.update(&prediction.inv_mul(&new_pose));

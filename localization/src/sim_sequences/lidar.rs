@@ -16,23 +16,70 @@ pub struct Aabb {
     pub max: Vector3<f64>,
 }
 
-/// Ground plane z = 0 plus boxes.
+/// Ground plus boxes. The ground is the plane z = 0, or, with `undulation` > 0, a smooth
+/// terrain of that amplitude (m) over wavelengths of tens of metres: real roads are not flat,
+/// and a perfectly flat ground scanned by the same fixed rings from every position is an
+/// unrealistically strong attractor for point-to-point ICP.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scene {
     pub boxes: Vec<Aabb>,
+    pub undulation: f64,
 }
 
 impl Scene {
+    /// Ground height at (x, y).
+    pub fn ground_height(&self, x: f64, y: f64) -> f64 {
+        if self.undulation == 0.0 {
+            return 0.0;
+        }
+        self.undulation
+            * (0.6 * (x / 9.0).sin() * (y / 13.0).cos() + 0.4 * ((x + 0.7 * y) / 23.0).sin())
+    }
+
+    fn ground_hit(&self, o: &Vector3<f64>, d: &Vector3<f64>, max: f64) -> Option<f64> {
+        if d.z > -1e-9 {
+            return None;
+        }
+        if self.undulation == 0.0 {
+            let t = -o.z / d.z;
+            return (t > 0.0 && t < max).then_some(t);
+        }
+        // March through the band the terrain occupies, then bisect the crossing.
+        let a = self.undulation;
+        let t_start = ((o.z - a) / -d.z).max(0.0);
+        let t_end = ((o.z + a) / -d.z).min(max);
+        let above = |t: f64| {
+            let p = o + d * t;
+            p.z - self.ground_height(p.x, p.y)
+        };
+        let step = 0.25;
+        let mut t0 = t_start;
+        while t0 < t_end {
+            let t1 = (t0 + step).min(t_end);
+            if above(t1) <= 0.0 {
+                let (mut lo, mut hi) = (t0, t1);
+                for _ in 0..12 {
+                    let mid = 0.5 * (lo + hi);
+                    if above(mid) > 0.0 {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                return Some(0.5 * (lo + hi));
+            }
+            t0 = t1;
+        }
+        None
+    }
+
     /// Distance along the unit ray `d` from `o` to the first surface, if within `max`.
     pub fn cast(&self, o: &Vector3<f64>, d: &Vector3<f64>, max: f64) -> Option<f64> {
         let mut best = max;
         let mut hit = false;
-        if d.z < -1e-9 {
-            let t = -o.z / d.z;
-            if t > 0.0 && t < best {
-                best = t;
-                hit = true;
-            }
+        if let Some(t) = self.ground_hit(o, d, max) {
+            best = t;
+            hit = true;
         }
         for b in &self.boxes {
             let (mut t0, mut t1) = (0.0f64, best);
@@ -165,6 +212,9 @@ pub fn generate(seed: u64, frames: usize, step: f64, pattern: &ScanPattern) -> L
     generate_with(seed, frames, step, pattern, false, 0)
 }
 
+/// Ground undulation amplitude of the generated scenes, m.
+pub const UNDULATION: f64 = 0.3;
+
 /// As [`generate`]; with `rolling`, each sweep is cast while moving from its pose to the next
 /// one ([`scan_moving`], 0.1 s sweeps), so the clouds are skewed and carry point times; the
 /// truth pose of a frame is then the sensor pose at the middle of its sweep. With
@@ -180,11 +230,15 @@ pub fn generate_with(
 ) -> LidarSequence {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut poses = Vec::with_capacity(frames);
+    let ground = Scene {
+        boxes: Vec::new(),
+        undulation: UNDULATION,
+    };
     let (mut x, mut y, mut yaw) = (0.0f64, 0.0f64, 0.0f64);
     for k in 0..=frames {
         let sway = (k as f64 * 0.7).sin();
         poses.push(Pose3(Isometry3::from_parts(
-            Translation3::new(x, y, 1.73 + 0.02 * sway),
+            Translation3::new(x, y, 1.73 + 0.02 * sway + ground.ground_height(x, y)),
             UnitQuaternion::from_euler_angles(0.01 * sway, 0.008 * (k as f64 * 0.45).cos(), yaw),
         )));
         let w = 0.02 * (k as f64 * 0.05).sin();
@@ -223,12 +277,15 @@ pub fn generate_with(
         });
         if clear {
             boxes.push(Aabb {
-                min: Vector3::new(c.x - half.x, c.y - half.y, 0.0),
+                min: Vector3::new(c.x - half.x, c.y - half.y, -1.0),
                 max: Vector3::new(c.x + half.x, c.y + half.y, 2.0 * half.z),
             });
         }
     }
-    let scene = Scene { boxes };
+    let scene = Scene {
+        boxes,
+        undulation: UNDULATION,
+    };
     let clouds = (0..frames)
         .map(|k| {
             let stamp = Stamp::ZERO + k as f64 * 0.1;
