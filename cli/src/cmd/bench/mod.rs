@@ -11,6 +11,7 @@ mod mapf;
 mod perception;
 mod plan_grid;
 mod plan_hybrid;
+mod lifelong;
 mod read;
 mod slam;
 
@@ -36,6 +37,8 @@ pub enum What {
     Localization(localization::Args),
     /// Ground segmentation P/R/F1 on a labelled frame, ground and full-chain speed per frame.
     Perception(perception::Args),
+    /// Lifelong operation on LoRR instances: tasks completed and per-step planning time.
+    Lifelong(lifelong::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -47,6 +50,7 @@ pub fn run(args: Args) -> Result<()> {
         What::Slam(a) => slam::run(a),
         What::Localization(a) => localization::run(a),
         What::Perception(a) => perception::run(a),
+        What::Lifelong(a) => lifelong::run(a),
     }
 }
 
