@@ -6,12 +6,12 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::time::{Duration, Instant};
 
+mod lifelong;
 mod localization;
 mod mapf;
 mod perception;
 mod plan_grid;
 mod plan_hybrid;
-mod lifelong;
 mod read;
 mod slam;
 
