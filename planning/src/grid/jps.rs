@@ -135,7 +135,7 @@ impl GridPlanner for Jps {
         let mut expansions = 0;
         while let Some(Open { g: gn, node, .. }) = nodes.open.pop() {
             let n = node as usize;
-            if nodes.closed(n) || gn > nodes.g[n] {
+            if nodes.skip(n, gn) {
                 continue;
             }
             nodes.close(n);
@@ -144,7 +144,7 @@ impl GridPlanner for Jps {
                 return self.finish(s, t, expansions);
             }
             let (x, y) = g.xy(n);
-            let (px, py) = g.xy(nodes.parent[n] as usize);
+            let (px, py) = g.xy(nodes.parent(n));
             let dx = (x as isize - px as isize).signum();
             let dy = (y as isize - py as isize).signum();
             // Successor directions (dx, dy) after pruning.
@@ -236,7 +236,7 @@ impl Jps {
         let mut points = vec![t];
         let mut n = t;
         while n != s {
-            n = self.nodes.parent[n] as usize;
+            n = self.nodes.parent(n);
             points.push(n);
         }
         points.reverse();
