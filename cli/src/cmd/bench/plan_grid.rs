@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
     /// Landmarks for the `-lm` planners.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     pub landmarks: usize,
 }
 
