@@ -77,7 +77,7 @@ pub struct GridArgs {
     pub algo: GridAlgo,
     /// Landmarks for the differential heuristic (exact distances from this many cells,
     /// computed once per map; 0 = octile heuristic only).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     pub landmarks: usize,
 }
 

@@ -98,13 +98,13 @@ impl GridPlanner for AStar {
         ];
         while let Some(Open { g: gn, node, .. }) = nodes.open.pop() {
             let n = node as usize;
-            if nodes.closed(n) || gn > nodes.g[n] {
+            if nodes.skip(n, gn) {
                 continue;
             }
             nodes.close(n);
             expansions += 1;
             if n == t {
-                let cells = walk_back(g, &nodes.parent, s, t);
+                let cells = walk_back(g, nodes, s, t);
                 let (cardinals, diagonals) = super::count_steps(&self.map, &cells)?;
                 return Ok(GridPlan {
                     cells,
@@ -146,11 +146,11 @@ impl GridPlanner for AStar {
 }
 
 /// The cells from `s` to `t` by parent links (each link one step).
-fn walk_back(g: &Padded, parent: &[u32], s: usize, t: usize) -> Vec<Cell> {
+fn walk_back(g: &Padded, nodes: &Nodes, s: usize, t: usize) -> Vec<Cell> {
     let mut cells = vec![g.cell(t)];
     let mut n = t;
     while n != s {
-        n = parent[n] as usize;
+        n = nodes.parent(n);
         cells.push(g.cell(n));
     }
     cells.reverse();

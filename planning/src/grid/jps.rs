@@ -15,7 +15,7 @@ use super::astar::padded_checked;
 use super::landmarks::Landmarks;
 use super::nodes::{Nodes, Open};
 use super::padded::Padded;
-use super::{GridPlan, GridPlanner, check_endpoints, count_steps, octile};
+use super::{GridPlan, GridPlanner, check_endpoints, octile};
 use crate::error::{PlanningError, Result};
 use courier_core::GridMap;
 use courier_core::path::Cell;
@@ -135,16 +135,16 @@ impl GridPlanner for Jps {
         let mut expansions = 0;
         while let Some(Open { g: gn, node, .. }) = nodes.open.pop() {
             let n = node as usize;
-            if nodes.closed(n) || gn > nodes.g[n] {
+            if nodes.skip(n, gn) {
                 continue;
             }
             nodes.close(n);
             expansions += 1;
             if n == t {
-                return self.finish(s, t, expansions);
+                return Ok(self.finish(s, t, expansions));
             }
             let (x, y) = g.xy(n);
-            let (px, py) = g.xy(nodes.parent[n] as usize);
+            let (px, py) = g.xy(nodes.parent(n));
             let dx = (x as isize - px as isize).signum();
             let dy = (y as isize - py as isize).signum();
             // Successor directions (dx, dy) after pruning.
@@ -231,16 +231,18 @@ impl GridPlanner for Jps {
 impl Jps {
     /// Expands the jump points from `s` to `t` into cells (each segment is a straight or a
     /// diagonal run) and counts the steps.
-    fn finish(&self, s: usize, t: usize, expansions: u64) -> Result<GridPlan> {
+    fn finish(&self, s: usize, t: usize, expansions: u64) -> GridPlan {
         let g = &self.grid;
         let mut points = vec![t];
         let mut n = t;
         while n != s {
-            n = self.nodes.parent[n] as usize;
+            n = self.nodes.parent(n);
             points.push(n);
         }
         points.reverse();
-        let mut cells = vec![g.cell(s)];
+        let (mut cardinals, mut diagonals) = (0, 0);
+        let mut cells = Vec::with_capacity(points.len() * 4);
+        cells.push(g.cell(s));
         for p in points.windows(2) {
             let (ax, ay) = g.xy(p[0]);
             let (bx, by) = g.xy(p[1]);
@@ -248,20 +250,25 @@ impl Jps {
                 (i64::from(bx) - i64::from(ax)).signum(),
                 (i64::from(by) - i64::from(ay)).signum(),
             );
-            let steps = i64::from(ax.abs_diff(bx).max(ay.abs_diff(by)));
-            for k in 1..=steps {
+            // Each segment is one straight or one diagonal run (the jumps checked every move).
+            let steps = ax.abs_diff(bx).max(ay.abs_diff(by));
+            if dx != 0 && dy != 0 {
+                diagonals += steps;
+            } else {
+                cardinals += steps;
+            }
+            for k in 1..=i64::from(steps) {
                 cells.push(Cell::new(
                     (i64::from(ax) + k * dx) as u32,
                     (i64::from(ay) + k * dy) as u32,
                 ));
             }
         }
-        let (cardinals, diagonals) = count_steps(&self.map, &cells)?;
-        Ok(GridPlan {
+        GridPlan {
             cells,
             cardinals,
             diagonals,
             expansions,
-        })
+        }
     }
 }

@@ -109,7 +109,7 @@ fn dijkstra(grid: &Padded, nodes: &mut Nodes, src: usize, out: &mut [f64]) {
     });
     while let Some(Open { g, node, .. }) = nodes.open.pop() {
         let n = node as usize;
-        if nodes.closed(n) || g > nodes.g[n] {
+        if nodes.skip(n, g) {
             continue;
         }
         nodes.close(n);

@@ -31,12 +31,18 @@ impl Ord for Open {
     }
 }
 
+/// One node's search state, packed so a visit touches one cache line.
+#[derive(Debug, Clone, Copy, Default)]
+struct Node {
+    g: f64,
+    parent: u32,
+    /// `base` = seen (open) this search, `base + 1` = closed; older values = untouched.
+    state: u32,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Nodes {
-    pub g: Vec<f64>,
-    pub parent: Vec<u32>,
-    /// `base` = seen (open) this search, `base + 1` = closed; older values = untouched.
-    state: Vec<u32>,
+    nodes: Vec<Node>,
     base: u32,
     pub open: BinaryHeap<Open>,
 }
@@ -44,9 +50,7 @@ pub(crate) struct Nodes {
 impl Nodes {
     pub fn new(n: usize) -> Self {
         Self {
-            g: vec![0.0; n],
-            parent: vec![0; n],
-            state: vec![0; n],
+            nodes: vec![Node::default(); n],
             base: 0,
             open: BinaryHeap::new(),
         }
@@ -55,30 +59,39 @@ impl Nodes {
     pub fn reset(&mut self) {
         self.open.clear();
         if self.base >= u32::MAX - 2 {
-            self.state.iter_mut().for_each(|s| *s = 0);
+            self.nodes.iter_mut().for_each(|s| s.state = 0);
             self.base = 0;
         }
         self.base += 2;
     }
-    pub fn seen(&self, i: usize) -> bool {
-        self.state[i] >= self.base
+    #[inline]
+    pub fn parent(&self, i: usize) -> usize {
+        self.nodes[i].parent as usize
     }
-    pub fn closed(&self, i: usize) -> bool {
-        self.state[i] == self.base + 1
+    /// Should a popped entry for `i` with cost `g` be skipped (node closed, or entry stale)?
+    #[inline]
+    pub fn skip(&self, i: usize, g: f64) -> bool {
+        let n = &self.nodes[i];
+        n.state == self.base + 1 || g > n.g
     }
+    #[inline]
     pub fn close(&mut self, i: usize) {
-        self.state[i] = self.base + 1;
+        self.nodes[i].state = self.base + 1;
     }
     /// Records a path to `i` of cost `g` through `parent` if it is the best so far; returns
     /// whether it was (and so should be pushed).
+    #[inline]
     pub fn relax(&mut self, i: usize, g: f64, parent: usize) -> bool {
-        if !self.seen(i) {
-            self.state[i] = self.base;
-        } else if self.closed(i) || g >= self.g[i] {
+        let base = self.base;
+        let n = &mut self.nodes[i];
+        if n.state >= base && (n.state == base + 1 || g >= n.g) {
             return false;
         }
-        self.g[i] = g;
-        self.parent[i] = parent as u32;
+        *n = Node {
+            g,
+            parent: parent as u32,
+            state: base,
+        };
         true
     }
 }
