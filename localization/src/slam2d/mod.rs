@@ -63,7 +63,7 @@ impl Default for LoopClosureParams {
     fn default() -> Self {
         Self {
             max_distance: 15.0,
-            sampling_ratio: 0.3,
+            sampling_ratio: 0.1,
             linear_window: 7.0,
             angular_window_deg: 30.0,
             min_angular_step_deg: 0.5,
@@ -139,6 +139,9 @@ pub struct Slam2dParams {
     pub motion_filter_time: f64,
     /// Run the correlative search before refinement (robust to odometry slips).
     pub use_correlative_search: bool,
+    /// Scan points are thinned to one per cell of this size (m) for the correlative search
+    /// (0: all points; thinning to 0.1 m saves ~5 % of the time on Intel but costs accuracy).
+    pub correlative_voxel_size: f64,
     pub correlative: CorrelativeParams,
     pub local_refine: RefineParams,
     pub loop_closure: LoopClosureParams,
@@ -165,6 +168,7 @@ impl Default for Slam2dParams {
             motion_filter_angle_deg: 1.0,
             motion_filter_time: 5.0,
             use_correlative_search: true,
+            correlative_voxel_size: 0.0,
             correlative: CorrelativeParams::default(),
             local_refine: RefineParams::default(),
             loop_closure: LoopClosureParams::default(),
@@ -449,10 +453,16 @@ impl Slam2d {
             let sm = &self.submaps[s];
             let init = sm.local.between(&predicted);
             let start = if self.params.use_correlative_search {
+                // The coarse search needs no more than one point per voxel.
+                voxel_filter(
+                    &hits,
+                    self.params.correlative_voxel_size,
+                    &mut self.voxel_buf,
+                );
                 matcher::correlative(
                     &sm.grid,
                     &self.tables,
-                    &hits,
+                    &self.voxel_buf,
                     &init,
                     &self.params.correlative,
                     &mut self.cell_buf,
