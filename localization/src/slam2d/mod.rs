@@ -41,8 +41,15 @@ use std::collections::VecDeque;
 pub struct LoopClosureParams {
     /// Only nodes within this distance (m) of a submap's origin are matched against it.
     pub max_distance: f64,
-    /// Fraction of the node/submap pairs within `max_distance` that are tried.
+    /// Fraction of the node/submap pairs within `max_distance` searched in the small window
+    /// around the current estimate (cheap; finds closures once the graph is consistent).
     pub sampling_ratio: f64,
+    /// Fraction of the pairs whose small-window search failed that are searched again in the
+    /// full window (expensive; finds closures after long drift).
+    pub global_sampling_ratio: f64,
+    /// Half-widths of the small window (m, degrees).
+    pub local_linear_window: f64,
+    pub local_angular_window_deg: f64,
     /// Half-width of the translation window (m) of the branch-and-bound search.
     pub linear_window: f64,
     /// Half-width of the rotation window (degrees).
@@ -63,7 +70,10 @@ impl Default for LoopClosureParams {
     fn default() -> Self {
         Self {
             max_distance: 15.0,
-            sampling_ratio: 0.1,
+            sampling_ratio: 0.2,
+            global_sampling_ratio: 0.15,
+            local_linear_window: 1.0,
+            local_angular_window_deg: 10.0,
             linear_window: 7.0,
             angular_window_deg: 30.0,
             min_angular_step_deg: 0.5,
@@ -245,6 +255,8 @@ pub struct Slam2dStats {
     /// Scans whose stamp is older than an earlier scan's (processed in arrival order).
     pub out_of_order_scans: usize,
     pub loop_closure_searches: usize,
+    /// Of those, searches repeated in the full window.
+    pub global_loop_closure_searches: usize,
     pub loop_closures: usize,
     pub optimizations: usize,
 }
@@ -318,6 +330,8 @@ pub struct Slam2d {
     stats: Slam2dStats,
     cell_buf: Vec<(i64, i64)>,
     voxel_buf: Vec<[f64; 2]>,
+    /// Per submap: sampler of the full-window loop-closure searches.
+    global_samplers: Vec<Sampler>,
 }
 
 impl Slam2d {
@@ -342,6 +356,7 @@ impl Slam2d {
             stats: Slam2dStats::default(),
             cell_buf: Vec::new(),
             voxel_buf: Vec::new(),
+            global_samplers: Vec::new(),
         })
     }
 
@@ -589,6 +604,7 @@ impl Slam2d {
                 sampler: Sampler::default(),
             });
             self.active.push(self.submaps.len() - 1);
+            self.global_samplers.push(Sampler::default());
             self.stats.submaps += 1;
         }
         let var = self.graph.add_pose(self.local_to_global * local, false);
@@ -692,16 +708,30 @@ impl Slam2d {
         let step = (1.0 - r * r / (2.0 * max_r * max_r))
             .acos()
             .max(lp.min_angular_step_deg.to_radians());
-        let win = BnbWindow {
-            linear: lp.linear_window,
-            angular: lp.angular_window_deg.to_radians(),
-            angular_step: step,
-            min_score: lp.min_score,
+        let window = |linear: f64, angular_deg: f64| {
+            let angular = angular_deg.to_radians();
+            let cells = (linear / r).max(angular * max_r / r).max(1.0);
+            BnbWindow {
+                linear,
+                // The coarsest level just covers the window.
+                max_level: cells.log2().ceil() as usize,
+                angular,
+                angular_step: step,
+                min_score: lp.min_score,
+            }
         };
         voxel_filter(&node.hits, lp.voxel_size, &mut self.voxel_buf);
-        let Some((found, _)) = bnb::search(pre, &self.voxel_buf, &rel, &win) else {
+        let local = window(lp.local_linear_window, lp.local_angular_window_deg);
+        let mut found = bnb::search(pre, &self.voxel_buf, &rel, &local);
+        if found.is_none() && self.global_samplers[s].pulse(lp.global_sampling_ratio) {
+            self.stats.global_loop_closure_searches += 1;
+            let global = window(lp.linear_window, lp.angular_window_deg);
+            found = bnb::search(pre, &self.voxel_buf, &rel, &global);
+        }
+        let Some((found, _)) = found else {
             return Ok(());
         };
+        let (node, sm) = (&self.nodes[n], &self.submaps[s]);
         let refined = matcher::refine(
             &sm.grid,
             &self.tables,
