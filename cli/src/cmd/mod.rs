@@ -2,4 +2,9 @@
 
 pub mod bench;
 pub mod info;
+pub mod lifelong;
+pub mod mapf;
+pub mod perception;
+pub mod plan;
+pub mod route;
 pub mod slam;

@@ -70,8 +70,8 @@ impl Default for LoopClosureParams {
     fn default() -> Self {
         Self {
             max_distance: 15.0,
-            sampling_ratio: 0.2,
-            global_sampling_ratio: 0.15,
+            sampling_ratio: 0.35,
+            global_sampling_ratio: 0.1,
             local_linear_window: 1.0,
             local_angular_window_deg: 10.0,
             linear_window: 7.0,

@@ -1,0 +1,150 @@
+//! `courier lifelong`: lifelong warehouse operation (LoRR rules) on a LoRR instance or on a
+//! seeded task stream over a MovingAI map; prints the score and per-step planning time.
+
+use anyhow::{Context, Result, bail};
+use courier_core::formats::movingai;
+use courier_fleet::lifelong::{self, LifelongParams, MotionModel, Problem, SchedulerMethod};
+use courier_fleet::lorr;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// LoRR instance `.json` (2023 or 2024 format; its map, agents and tasks files are read
+    /// relative to it).
+    #[arg(long, conflicts_with_all = ["map", "agents"])]
+    pub instance: Option<PathBuf>,
+    /// MovingAI `.map` for a generated, seeded task stream (with --agents and --seed).
+    #[arg(long, requires = "agents")]
+    pub map: Option<PathBuf>,
+    /// Number of robots of a generated stream.
+    #[arg(long)]
+    pub agents: Option<usize>,
+    /// Seed of the generated stream and of the planner's tie-breaking.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Steps to simulate (default: the instance's own, from simulation_time.json, else 1000).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Per-step planning budget in ms (LoRR: 1000); 0 = no time limit (reproducible runs).
+    #[arg(long, default_value_t = 1000)]
+    pub step_time_ms: u64,
+    /// Motion model: `rotation` (LoRR: forward / turn 90° / wait) or `four` (4-connected).
+    #[arg(long, default_value = "rotation", value_parser = ["rotation", "four"])]
+    pub motion: String,
+    /// Task assignment solver: `auto` (Hungarian for small batches, else greedy), `greedy`
+    /// or `hungarian`.
+    /// (default: auto, or what --params says).
+    #[arg(long, value_parser = ["auto", "greedy", "hungarian"])]
+    pub scheduler: Option<String>,
+    /// Do not re-match robots whose task is not opened yet (only free robots get tasks).
+    #[arg(long)]
+    pub no_reassign: bool,
+    /// Memory bound of the distance-table cache, MiB (default 1024).
+    #[arg(long)]
+    pub cache_mb: Option<usize>,
+    /// Planner and scheduler parameters as JSON (`LifelongParams`: `planner`, `scheduler`,
+    /// …; missing fields take their defaults); the flags above override it.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Write the metrics as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (problem, default_steps) = match (&args.instance, &args.map, args.agents) {
+        (Some(path), _, _) => {
+            let (p, year) = lorr::read_instance(path)
+                .with_context(|| format!("reading LoRR instance {}", path.display()))?;
+            eprintln!(
+                "{}: {year:?} rules, {}x{} map, {} robots, {} tasks in the list",
+                p.name,
+                p.map.width,
+                p.map.height,
+                p.starts.len(),
+                p.tasks.len()
+            );
+            let s = p.steps.unwrap_or(1000);
+            (p, s)
+        }
+        (None, Some(map), Some(n)) => {
+            let grid = movingai::read_map(map)?;
+            let name = map
+                .file_stem()
+                .map_or_else(|| "map".into(), |s| s.to_string_lossy().into_owned());
+            (
+                Problem::generate(&name, grid, n, args.seed.unwrap_or(0))?,
+                1000,
+            )
+        }
+        _ => bail!("give --instance LORR.json, or --map M.map --agents N [--seed S]"),
+    };
+    let steps = args.steps.unwrap_or(default_steps);
+    let mut params: LifelongParams = match &args.params {
+        Some(p) => serde_json::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("parsing parameters {}", p.display()))?,
+        None => LifelongParams::default(),
+    };
+    params.motion = if args.motion == "four" {
+        MotionModel::FourConnected
+    } else {
+        MotionModel::Rotation
+    };
+    params.step_time_ms = (args.step_time_ms > 0).then_some(args.step_time_ms);
+    if let Some(seed) = args.seed {
+        params.planner.seed = seed;
+    }
+    if let Some(mb) = args.cache_mb {
+        params.planner.cache_bytes = mb << 20;
+    }
+    if let Some(s) = &args.scheduler {
+        params.scheduler.method = match s.as_str() {
+            "greedy" => SchedulerMethod::Greedy,
+            "hungarian" => SchedulerMethod::Hungarian,
+            _ => SchedulerMethod::Auto,
+        };
+    }
+    if args.no_reassign {
+        params.scheduler.reassign_unopened = false;
+    }
+    let every = (steps / 20).max(1);
+    let m = lifelong::run(&problem, steps, &params, |s, _| {
+        if (s.step + 1) % every == 0 {
+            eprintln!(
+                "step {}/{steps}: {} tasks done, last step planned in {:.1} ms",
+                s.step + 1,
+                s.tasks_completed,
+                s.plan_wall_ms
+            );
+        }
+    })?;
+    println!(
+        "{}: {} robots, {} steps ({:?}): {} tasks completed, {} errands",
+        m.name, m.agents, m.steps, params.motion, m.tasks_completed, m.errands_completed
+    );
+    println!(
+        "planning per step, wall ms: mean {:.2}, p99 {:.2}, max {:.2}; thread CPU ms: mean {:.2}, p99 {:.2}, max {:.2}",
+        m.plan_wall_ms.mean,
+        m.plan_wall_ms.p99,
+        m.plan_wall_ms.max,
+        m.plan_cpu_ms.mean,
+        m.plan_cpu_ms.p99,
+        m.plan_cpu_ms.max
+    );
+    println!(
+        "validated steps {}, refused plans {}, steps over budget {}, distance tables {}, max robots on Manhattan {}, total {:.1} s",
+        m.validated_steps,
+        m.refused_plans,
+        m.over_budget_steps,
+        m.tables_computed,
+        m.max_manhattan_robots,
+        m.total_wall_s
+    );
+    if let Some(out) = &args.out {
+        std::fs::write(out, serde_json::to_string_pretty(&m)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,555 @@
+//! One-step planner: Priority Inheritance with Backtracking (PIBT, Okumura et al. 2019/2022)
+//! over both motion models, with true BFS distances to each robot's next errand.
+//!
+//! Under the rotation model a robot can only leave its cell forward, so its options each step
+//! are "move to the cell in front" or "stay" (turning toward a better neighbour, or waiting).
+//! Options are ranked by the time they lead to: forward to `u` costs `1 + D(u)`, turning
+//! toward neighbour `u` costs `1 + turns + D(u)`, waiting `1 + D(v)` (ranked after a turn of
+//! equal cost). A robot pushed by a higher-priority one must leave its cell, so it may only move
+//! forward; if it cannot, it stays and its pusher tries its next option. Staying always
+//! reserves the robot's own cell, so every action set the planner returns is free of vertex and
+//! edge conflicts by construction (the simulator checks it anyway).
+
+use super::distance::DistanceCache;
+use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
+use courier_core::GridMap;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Instant;
+
+const NONE: u32 = u32::MAX;
+
+/// Planner parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlannerParams {
+    /// Memory bound of the distance-table cache in bytes (default 1 GiB).
+    pub cache_bytes: usize,
+    /// Seed of the tie-breaking (default 0).
+    pub seed: u64,
+    /// Share of the step budget that may go to computing new distance tables before robots
+    /// fall back to the Manhattan distance (default 0.6).
+    pub table_time_share: f64,
+    /// At most this many new distance tables per step (default: no limit). A count, not a
+    /// time, so runs with it are reproducible.
+    pub max_new_tables_per_step: usize,
+    /// Rotation model: when the cell in front is blocked, rank turning toward a detour
+    /// against waiting with that cell left out (default true).
+    pub detour_when_blocked: bool,
+    /// Rotation model: plan cell moves with 4-connected PIBT and turn toward cells not in
+    /// front (staying put), instead of searching over forward/turn/wait directly
+    /// (default true).
+    pub cell_space: bool,
+    /// Cell-space planning: cost of one 90° turn needed to enter a neighbour, in quarter
+    /// steps (default 4: a turn costs a step, as it does).
+    pub turn_cost_quarters: u64,
+    /// PIBT passes per step with perturbed priorities; the pass whose robots end nearest
+    /// their goals (summed cost-to-go) is kept (default 1: on RANDOM-01..03 8 or 32 passes
+    /// did not raise the score).
+    pub rollouts: usize,
+    /// Share of the step budget after which no further pass starts (default 0.8).
+    pub rollout_time_share: f64,
+    /// Extra cost of a step against its one-way lane (see
+    /// [`DistanceCache::set_lane_penalty`]; default 0: shortest paths).
+    pub lane_penalty: u16,
+}
+
+impl Default for PlannerParams {
+    fn default() -> Self {
+        Self {
+            cache_bytes: 1 << 30,
+            seed: 0,
+            table_time_share: 0.6,
+            max_new_tables_per_step: usize::MAX,
+            detour_when_blocked: true,
+            cell_space: true,
+            turn_cost_quarters: 4,
+            rollouts: 1,
+            rollout_time_share: 0.8,
+            lane_penalty: 0,
+        }
+    }
+}
+
+/// The PIBT planner with its state across steps (priorities, distance cache).
+#[derive(Debug)]
+pub struct Planner {
+    params: PlannerParams,
+    model: MotionModel,
+    map: GridMap,
+    pub cache: DistanceCache,
+    /// Steps since each robot's goal last changed (PIBT's dynamic priority).
+    elapsed: Vec<u32>,
+    last_goal: Vec<Option<u32>>,
+    tie: Vec<u32>,
+    rng: ChaCha8Rng,
+    occ: Vec<u32>,
+    reserved: Vec<u32>,
+    /// Robots that got Manhattan instead of a true table in the last step.
+    pub fallbacks: usize,
+}
+
+struct Step<'a> {
+    map: &'a GridMap,
+    model: MotionModel,
+    states: &'a [AgentState],
+    goals: &'a [Option<u32>],
+    tables: &'a [Option<Arc<[u16]>>],
+    cache: &'a DistanceCache,
+    occ: &'a mut [u32],
+    detour: bool,
+    /// Cell-space planning of the rotation model: quarter-step cost per turn.
+    turn_cost: u64,
+    reserved: &'a mut [u32],
+    next: Vec<u32>,
+    action: Vec<Action>,
+    planned: Vec<bool>,
+    rng: &'a mut ChaCha8Rng,
+}
+
+/// One ranked option of a robot.
+#[derive(Clone, Copy)]
+struct Option_ {
+    cost: u64,
+    /// Cell the robot is in after the step.
+    cell: u32,
+    action: Action,
+}
+
+impl Planner {
+    pub fn new(map: &GridMap, model: MotionModel, agents: usize, params: PlannerParams) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+        let tie = (0..agents).map(|_| rng.random()).collect();
+        let cells = map.width * map.height;
+        Self {
+            cache: {
+                let mut c = DistanceCache::new(map, params.cache_bytes);
+                c.set_lane_penalty(params.lane_penalty);
+                c
+            },
+            params,
+            model,
+            map: map.clone(),
+            elapsed: vec![0; agents],
+            last_goal: vec![None; agents],
+            tie,
+            rng,
+            occ: vec![NONE; cells],
+            reserved: vec![NONE; cells],
+            fallbacks: 0,
+        }
+    }
+
+    /// Distance estimate used by the scheduler: true if a table is held, else Manhattan.
+    pub fn estimate(&self, from: u32, goal: u32) -> u32 {
+        self.cache.estimate(from, goal)
+    }
+
+    /// Actions for all robots from `states` toward `goals` (a robot without a goal stays out of
+    /// the way). `deadline` bounds the time spent on new distance tables; PIBT itself is one
+    /// linear pass and always completes.
+    pub fn plan(
+        &mut self,
+        states: &[AgentState],
+        goals: &[Option<u32>],
+        start: Instant,
+        budget: Option<std::time::Duration>,
+    ) -> Vec<Action> {
+        let n = states.len();
+        self.cache.tick();
+        for i in 0..n {
+            if goals[i] != self.last_goal[i] || goals[i].is_none_or(|g| g == states[i].loc) {
+                self.elapsed[i] = 0;
+            } else {
+                self.elapsed[i] = self.elapsed[i].saturating_add(1);
+            }
+            self.last_goal[i] = goals[i];
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| (goals[i].is_none(), u32::MAX - self.elapsed[i], self.tie[i]));
+
+        // Distance tables, highest priority first, within the table budget.
+        let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
+        let mut tables: Vec<Option<Arc<[u16]>>> = vec![None; n];
+        let mut new_tables = 0;
+        self.fallbacks = 0;
+        for &i in &order {
+            let Some(g) = goals[i] else { continue };
+            tables[i] = self.cache.get(g);
+            if tables[i].is_none() {
+                let time_ok = table_deadline.is_none_or(|d| Instant::now() < d);
+                if time_ok && new_tables < self.params.max_new_tables_per_step {
+                    tables[i] = self.cache.ensure(g);
+                    new_tables += 1;
+                }
+                if tables[i].is_none() {
+                    self.fallbacks += 1;
+                }
+            }
+        }
+
+        let rollout_deadline = budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
+        let mut best: Option<(u64, Vec<Action>)> = None;
+        for r in 0..self.params.rollouts.max(1) {
+            if r > 0 && rollout_deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            let order = if r == 0 {
+                order.clone()
+            } else {
+                // Another try: priorities perturbed by up to 50 %, fresh tie-breaking.
+                let mut keyed: Vec<(bool, u64, usize)> = order
+                    .iter()
+                    .map(|&i| {
+                        let e = self.elapsed[i] as u64 * 1000;
+                        let noise = self.rng.random_range(0..=e / 2 + 500);
+                        (goals[i].is_none(), u64::MAX - (e + noise), i)
+                    })
+                    .collect();
+                keyed.sort_unstable();
+                keyed.into_iter().map(|k| k.2).collect()
+            };
+            let actions = self.plan_once(states, goals, &tables, &order);
+            let score = self.score(states, goals, &tables, &actions);
+            if best.as_ref().is_none_or(|b| score < b.0) {
+                best = Some((score, actions));
+            }
+        }
+        best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n])
+    }
+
+    /// Sum over robots of the cost-to-go after `actions` (lower is better).
+    fn score(
+        &self,
+        states: &[AgentState],
+        goals: &[Option<u32>],
+        tables: &[Option<Arc<[u16]>>],
+        actions: &[Action],
+    ) -> u64 {
+        let dist = |i: usize, c: u32| -> u64 {
+            match (goals[i], &tables[i]) {
+                (Some(_), Some(t)) => match t[c as usize] {
+                    super::distance::UNREACHABLE => 1 << 20,
+                    d => d as u64,
+                },
+                (Some(g), None) => self.cache.manhattan(c, g) as u64,
+                (None, _) => 0,
+            }
+        };
+        let mut total = 0;
+        for (i, (&s, &a)) in states.iter().zip(actions).enumerate() {
+            let Ok(n) = super::motion::apply(&self.map, self.model, s, a) else {
+                return u64::MAX;
+            };
+            if goals[i].is_none_or(|g| g == n.loc) {
+                continue;
+            }
+            total += match self.model {
+                MotionModel::FourConnected => dist(i, n.loc),
+                MotionModel::Rotation => (0..4u8)
+                    .filter_map(|k| {
+                        neighbor(&self.map, n.loc, k)
+                            .map(|u| turns(n.dir, k) as u64 + 1 + dist(i, u))
+                    })
+                    .min()
+                    .unwrap_or(1 << 20),
+            };
+        }
+        total
+    }
+
+    /// One PIBT pass in `order`.
+    fn plan_once(
+        &mut self,
+        states: &[AgentState],
+        goals: &[Option<u32>],
+        tables: &[Option<Arc<[u16]>>],
+        order: &[usize],
+    ) -> Vec<Action> {
+        let n = states.len();
+        for (i, s) in states.iter().enumerate() {
+            self.occ[s.loc as usize] = i as u32;
+        }
+        let mut step = Step {
+            map: &self.map,
+            model: if self.params.cell_space {
+                MotionModel::FourConnected
+            } else {
+                self.model
+            },
+            states,
+            goals,
+            tables,
+            cache: &self.cache,
+            occ: &mut self.occ,
+            detour: self.params.detour_when_blocked,
+            turn_cost: if self.model == MotionModel::Rotation {
+                self.params.turn_cost_quarters
+            } else {
+                0
+            },
+            reserved: &mut self.reserved,
+            next: states.iter().map(|s| s.loc).collect(),
+            action: vec![Action::Wait; n],
+            planned: vec![false; n],
+            rng: &mut self.rng,
+        };
+        for &i in order {
+            if !step.planned[i] {
+                step.pibt(i, None);
+            }
+        }
+        let Step {
+            mut next,
+            mut action,
+            ..
+        } = step;
+        if self.model == MotionModel::Rotation && self.params.cell_space {
+            self.rotation_actions(states, &mut next, &mut action);
+        }
+        for (i, s) in states.iter().enumerate() {
+            self.occ[s.loc as usize] = NONE;
+            self.reserved[s.loc as usize] = NONE;
+            self.reserved[next[i] as usize] = NONE;
+            if next[i] == s.loc && matches!(action[i], Action::Forward | Action::Move(_)) {
+                action[i] = Action::Wait;
+            }
+        }
+        action
+    }
+}
+
+impl Planner {
+    /// Turns a 4-connected plan into rotation actions: a robot whose next cell is in front
+    /// moves forward, any other turns toward it and stays; robots planned into the cell of a
+    /// robot that stays must stay too (a cascade along reservation chains).
+    fn rotation_actions(&mut self, states: &[AgentState], next: &mut [u32], action: &mut [Action]) {
+        let mut stay = Vec::new();
+        for (i, s) in states.iter().enumerate() {
+            if let Action::Move(k) = action[i] {
+                if next[i] == s.loc {
+                    action[i] = Action::Wait;
+                } else if k == s.dir {
+                    action[i] = Action::Forward;
+                } else {
+                    action[i] = turn_toward(s.dir, k);
+                    stay.push(i);
+                }
+            }
+        }
+        while let Some(j) = stay.pop() {
+            // The robot that planned to enter j's cell, if any, must stay.
+            let here = states[j].loc;
+            let k = self.reserved[here as usize];
+            if self.reserved[next[j] as usize] == j as u32 {
+                self.reserved[next[j] as usize] = NONE;
+            }
+            next[j] = here;
+            if k != NONE && k as usize != j && next[k as usize] == here {
+                let k = k as usize;
+                if action[k] == Action::Forward {
+                    action[k] = Action::Wait;
+                }
+                stay.push(k);
+            }
+            self.reserved[here as usize] = j as u32;
+        }
+    }
+}
+
+impl Step<'_> {
+    /// Distance-to-goal of cell `c` for robot `i`.
+    fn dist(&self, i: usize, c: u32) -> u64 {
+        match (self.goals[i], &self.tables[i]) {
+            (Some(_), Some(t)) => match t[c as usize] {
+                super::distance::UNREACHABLE => 1 << 20,
+                d => d as u64,
+            },
+            (Some(g), None) => self.cache.manhattan(c, g) as u64,
+            // No goal: staying put is best.
+            (None, _) => u64::from(c != self.states[i].loc),
+        }
+    }
+
+    /// Orientation-aware cost-to-go of robot `i` standing at `v` facing `d`: zero at its goal,
+    /// else the cheapest "turn toward a neighbour, step in, then follow the grid distance".
+    /// `blocked`: a neighbour to leave out (the robot found it blocked this step).
+    fn h(&self, i: usize, v: u32, d: u8, blocked: Option<u32>) -> u64 {
+        if self.goals[i] == Some(v) || (self.goals[i].is_none() && v == self.states[i].loc) {
+            return 0;
+        }
+        (0..4u8)
+            .filter_map(|k| {
+                neighbor(self.map, v, k)
+                    .filter(|&u| Some(u) != blocked)
+                    .map(|u| turns(d, k) as u64 + 1 + self.dist(i, u))
+            })
+            .min()
+            .unwrap_or(1 << 20)
+    }
+
+    fn options(&mut self, i: usize) -> Vec<Option_> {
+        let s = self.states[i];
+        let mut opts = Vec::with_capacity(5);
+        match self.model {
+            MotionModel::FourConnected => {
+                // Costs in quarter-steps so that waiting ranks just after a move of equal value.
+                // With turn costs (cell-space rotation planning), waiting costs a step more
+                // than the best move, or nothing at the goal.
+                let mut wait = 4 * (1 + self.dist(i, s.loc)) + 1;
+                if self.turn_cost > 0 && self.goals[i] != Some(s.loc) {
+                    wait = (0..4u8)
+                        .filter_map(|k| {
+                            neighbor(self.map, s.loc, k).map(|u| {
+                                4 * (2 + self.dist(i, u))
+                                    + self.turn_cost * turns(s.dir, k) as u64
+                                    + 1
+                            })
+                        })
+                        .min()
+                        .unwrap_or(wait);
+                }
+                opts.push(Option_ {
+                    cost: wait,
+                    cell: s.loc,
+                    action: Action::Wait,
+                });
+                for k in 0..4u8 {
+                    if let Some(u) = neighbor(self.map, s.loc, k) {
+                        opts.push(Option_ {
+                            cost: 4 * (1 + self.dist(i, u))
+                                + self.turn_cost * turns(s.dir, k) as u64,
+                            cell: u,
+                            action: Action::Move(k),
+                        });
+                    }
+                }
+            }
+            MotionModel::Rotation => {
+                opts.push(Option_ {
+                    cost: 4 * (1 + self.h(i, s.loc, s.dir, None)) + 1,
+                    cell: s.loc,
+                    action: Action::Wait,
+                });
+                if let Some(u) = neighbor(self.map, s.loc, s.dir) {
+                    opts.push(Option_ {
+                        cost: 4 * (1 + self.h(i, u, s.dir, None)),
+                        cell: u,
+                        action: Action::Forward,
+                    });
+                }
+                for (a, d) in [
+                    (Action::Clockwise, (s.dir + 1) % 4),
+                    (Action::CounterClockwise, (s.dir + 3) % 4),
+                ] {
+                    opts.push(Option_ {
+                        cost: 4 * (1 + self.h(i, s.loc, d, None)),
+                        cell: s.loc,
+                        action: a,
+                    });
+                }
+            }
+        }
+        // Ties: prefer a cell nobody stands on now (fewer pushes), then random.
+        let keyed: Vec<(u64, bool, u32, Option_)> = opts
+            .into_iter()
+            .map(|o| {
+                let busy = o.cell != s.loc && self.occ[o.cell as usize] != NONE;
+                (o.cost, busy, self.rng.random::<u32>(), o)
+            })
+            .collect();
+        let mut keyed = keyed;
+        keyed.sort_by_key(|&(c, b, r, _)| (c, b, r));
+        keyed.into_iter().map(|k| k.3).collect()
+    }
+
+    /// Plans robot `i` (pushed by `parent` if any); true if it got an option it wanted
+    /// (for a pushed robot: it leaves its cell).
+    fn pibt(&mut self, i: usize, parent: Option<usize>) -> bool {
+        self.planned[i] = true;
+        let here = self.states[i].loc;
+        let opts = self.options(i);
+        let parent_cell = parent.map(|p| self.states[p].loc);
+        let mut blocked = None;
+        for o in &opts {
+            if o.cell == here {
+                // After the way forward proved blocked, re-rank staying put: turning toward a
+                // detour may now beat waiting.
+                let o = match blocked {
+                    Some(b) if self.detour && self.model == MotionModel::Rotation => {
+                        let s = self.states[i];
+                        [
+                            (Action::Wait, s.dir, 1),
+                            (Action::Clockwise, (s.dir + 1) % 4, 0),
+                            (Action::CounterClockwise, (s.dir + 3) % 4, 0),
+                        ]
+                        .into_iter()
+                        .min_by_key(|&(_, d, w)| (self.h(i, here, d, Some(b)), w))
+                        .map_or(*o, |(a, _, _)| Option_ { action: a, ..*o })
+                    }
+                    _ => *o,
+                };
+                // Staying: allowed unless a pusher needs this cell.
+                let r = self.reserved[here as usize];
+                if r != NONE && r != i as u32 {
+                    continue;
+                }
+                self.reserved[here as usize] = i as u32;
+                self.next[i] = here;
+                self.action[i] = o.action;
+                return parent.is_none();
+            }
+            if self.reserved[o.cell as usize] != NONE || Some(o.cell) == parent_cell {
+                blocked = Some(o.cell);
+                continue;
+            }
+            self.reserved[o.cell as usize] = i as u32;
+            self.next[i] = o.cell;
+            self.action[i] = o.action;
+            let j = self.occ[o.cell as usize];
+            if j != NONE
+                && j != i as u32
+                && !self.planned[j as usize]
+                && !self.pibt(j as usize, Some(i))
+            {
+                // The occupant could not leave; it keeps the cell. Try the next option.
+                blocked = Some(o.cell);
+                continue;
+            }
+            return true;
+        }
+        // Nothing worked: stay (taking the cell back from the pusher) and turn toward the
+        // best-ranked option, which may free a way next step.
+        self.reserved[here as usize] = i as u32;
+        self.next[i] = here;
+        self.action[i] = Action::Wait;
+        if self.model == MotionModel::Rotation {
+            let dir = self.states[i].dir;
+            // A pushed robot that cannot leave turns toward a free neighbour other than its
+            // pusher's cell, so that it can make way next step (else two robots facing each
+            // other would block for ever); an unpushed one turns toward its best option.
+            let turn = if parent.is_some() {
+                (0..4u8)
+                    .filter_map(|k| neighbor(self.map, here, k).map(|u| (k, u)))
+                    .filter(|&(k, u)| {
+                        k != dir && Some(u) != parent_cell && self.reserved[u as usize] == NONE
+                    })
+                    .min_by_key(|&(k, u)| {
+                        let busy = self.occ[u as usize] != NONE;
+                        (busy, self.dist(i, u), turns(dir, k), k)
+                    })
+                    .map(|(k, _)| turn_toward(dir, k))
+            } else {
+                None
+            };
+            self.action[i] = turn.unwrap_or_else(|| {
+                opts.iter()
+                    .find(|o| !matches!(o.action, Action::Forward | Action::Move(_)))
+                    .map_or(Action::Wait, |o| o.action)
+            });
+        }
+        false
+    }
+}

@@ -1,0 +1,215 @@
+//! The scheduler of LoRR 2024 rules: gives revealed tasks to robots. Free robots (and, with
+//! `reassign_unopened`, robots whose task is not opened yet) are matched to unassigned tasks by
+//! cost = distance to the first errand + `task_length_weight` × the task's own errand path,
+//! by the Hungarian method for small batches and greedily (nearest candidates) for large ones.
+
+use super::pibt::Planner;
+use super::sim::Simulator;
+use crate::assign;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Which assignment solver the scheduler uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchedulerMethod {
+    Greedy,
+    Hungarian,
+    /// Hungarian when the batch has at most `hungarian_max` robots, else greedy.
+    #[default]
+    Auto,
+}
+
+/// Scheduler parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SchedulerParams {
+    pub method: SchedulerMethod,
+    /// Largest batch (robots) solved by the Hungarian method under `Auto` (default 64).
+    pub hungarian_max: usize,
+    /// Greedy: candidate tasks kept per robot in each round (default 8).
+    pub candidates_per_robot: usize,
+    /// Weight of the task's own length (first to last errand) in its cost (default 1.0):
+    /// preferring short tasks raises the number completed.
+    pub task_length_weight: f64,
+    /// Also re-match robots whose task is not opened yet (default true), when the batch has
+    /// at most `reassign_max` robots.
+    pub reassign_unopened: bool,
+    /// Largest batch for re-matching unopened tasks (default 1000).
+    pub reassign_max: usize,
+}
+
+impl Default for SchedulerParams {
+    fn default() -> Self {
+        Self {
+            method: SchedulerMethod::Auto,
+            hungarian_max: 64,
+            candidates_per_robot: 8,
+            task_length_weight: 1.0,
+            reassign_unopened: true,
+            reassign_max: 1000,
+        }
+    }
+}
+
+/// Scheduler state: task lengths computed once per task.
+#[derive(Debug, Default)]
+pub struct Scheduler {
+    pub params: SchedulerParams,
+    task_len: HashMap<usize, u32>,
+}
+
+impl Scheduler {
+    pub fn new(params: SchedulerParams) -> Self {
+        Self {
+            params,
+            task_len: HashMap::new(),
+        }
+    }
+
+    /// A schedule for the next step: the current assignment with free robots given tasks.
+    /// `table_deadline` bounds the time spent computing true distances for task costs.
+    pub fn schedule(
+        &mut self,
+        sim: &Simulator,
+        planner: &mut Planner,
+        table_deadline: Option<Instant>,
+    ) -> Vec<Option<usize>> {
+        let pool = sim.pool();
+        let states = sim.states();
+        let mut schedule = sim.assignment().to_vec();
+        // Drop finished tasks (the simulator already did) and collect free robots.
+        let mut batch: Vec<usize> = (0..states.len())
+            .filter(|&a| schedule[a].is_none_or(|t| !pool.contains_key(&t)))
+            .collect();
+        if batch.is_empty() {
+            return schedule;
+        }
+        let unopened: Vec<usize> = (0..states.len())
+            .filter(|&a| {
+                schedule[a]
+                    .and_then(|t| pool.get(&t))
+                    .is_some_and(|t| !t.opened())
+            })
+            .collect();
+        if self.params.reassign_unopened && batch.len() + unopened.len() <= self.params.reassign_max
+        {
+            batch.extend(unopened);
+            batch.sort_unstable();
+        }
+        for &a in &batch {
+            schedule[a] = None;
+        }
+        let taken: std::collections::HashSet<usize> = schedule.iter().flatten().copied().collect();
+        let tasks: Vec<usize> = pool
+            .keys()
+            .copied()
+            .filter(|t| !taken.contains(t))
+            .collect();
+        if tasks.is_empty() {
+            return schedule;
+        }
+        // True distances when every pool task's first errand fits in the cache.
+        let all_fit = planner.cache.capacity() >= 2 * pool.len();
+        let mut firsts = Vec::with_capacity(tasks.len());
+        let mut extra = Vec::with_capacity(tasks.len());
+        for &t in &tasks {
+            let task = &pool[&t];
+            let e0 = task.next_errand();
+            if all_fit && table_deadline.is_none_or(|d| Instant::now() < d) {
+                planner.cache.ensure(e0);
+            }
+            let len = *self.task_len.entry(t).or_insert_with(|| {
+                task.errands[task.next..]
+                    .windows(2)
+                    .map(|w| planner.cache.estimate(w[0], w[1]))
+                    .sum()
+            });
+            firsts.push(e0);
+            extra.push((len as f64 * self.params.task_length_weight).round() as i64);
+        }
+        let now = sim.step_index() as u64;
+        let info = assign::TaskInfo::default();
+        let cp = assign::CostParams::default();
+        // Look tables up once per task, not once per pair.
+        let tabs: Vec<_> = firsts.iter().map(|&e| planner.cache.get(e)).collect();
+        let cache = &planner.cache;
+        let cost = |a: usize, k: usize| {
+            let from = states[a].loc;
+            let travel = match &tabs[k] {
+                Some(t) => match t[from as usize] {
+                    super::distance::UNREACHABLE => u32::MAX as u64 / 4,
+                    d => d as u64,
+                },
+                None => cache.manhattan(from, firsts[k]) as u64,
+            };
+            assign::cost(travel, &info, now, &cp) + extra[k]
+        };
+        let use_hungarian = match self.params.method {
+            SchedulerMethod::Hungarian => true,
+            SchedulerMethod::Greedy => false,
+            SchedulerMethod::Auto => batch.len() <= self.params.hungarian_max,
+        };
+        let result = if use_hungarian {
+            let costs: Vec<Option<i64>> = batch
+                .iter()
+                .flat_map(|&a| (0..tasks.len()).map(move |k| Some(cost(a, k))))
+                .collect();
+            assign::optimal(batch.len(), tasks.len(), &costs).ok()
+        } else {
+            None
+        };
+        let result = result.unwrap_or_else(|| self.greedy(&batch, tasks.len(), cost));
+        for (r, &a) in batch.iter().enumerate() {
+            schedule[a] = result[r].map(|k| tasks[k]);
+        }
+        self.task_len.retain(|t, _| pool.contains_key(t));
+        schedule
+    }
+
+    /// Greedy over each robot's nearest candidates, in rounds until robots or tasks run out.
+    fn greedy(
+        &self,
+        batch: &[usize],
+        n_tasks: usize,
+        cost: impl Fn(usize, usize) -> i64,
+    ) -> Vec<Option<usize>> {
+        let k = self.params.candidates_per_robot.max(1);
+        let mut out = vec![None; batch.len()];
+        let mut task_free = vec![true; n_tasks];
+        loop {
+            let free_tasks: Vec<usize> = (0..n_tasks).filter(|&t| task_free[t]).collect();
+            let open: Vec<usize> = (0..batch.len()).filter(|&r| out[r].is_none()).collect();
+            if free_tasks.is_empty() || open.is_empty() {
+                break;
+            }
+            let mut cands = Vec::with_capacity(open.len() * k);
+            let mut row = Vec::with_capacity(free_tasks.len());
+            for &r in &open {
+                row.clear();
+                row.extend(free_tasks.iter().map(|&t| (cost(batch[r], t), r, t)));
+                if row.len() > k {
+                    row.select_nth_unstable(k - 1);
+                    row.truncate(k);
+                }
+                cands.extend_from_slice(&row);
+            }
+            let got = assign::greedy(batch.len(), n_tasks, &mut cands);
+            let mut progress = false;
+            for (r, g) in got.into_iter().enumerate() {
+                if let Some(t) = g
+                    && out[r].is_none()
+                {
+                    out[r] = Some(t);
+                    task_free[t] = false;
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,379 @@
+//! The simulator and validator: holds the robots' states and the task pool, executes one
+//! step of actions and refuses any illegal one. Task bookkeeping follows the LoRR start kit:
+//! the schedule is applied first, then the robots move, then each robot standing on the next
+//! errand of its task advances it (one errand per step), then new tasks are revealed.
+
+use super::LifelongError;
+use super::motion::{Action, AgentState, MotionModel, apply};
+use super::problem::{Problem, TaskRules};
+use courier_core::GridMap;
+use std::collections::BTreeMap;
+
+const NONE: u32 = u32::MAX;
+
+/// A revealed, unfinished task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolTask {
+    pub id: usize,
+    pub errands: Vec<u32>,
+    /// Index of the next errand to visit; > 0 means the task is opened and stays with its robot.
+    pub next: usize,
+    pub agent: Option<usize>,
+    /// Step at which the task was revealed.
+    pub revealed: usize,
+}
+
+impl PoolTask {
+    pub fn next_errand(&self) -> u32 {
+        self.errands[self.next]
+    }
+    pub fn opened(&self) -> bool {
+        self.next > 0
+    }
+}
+
+/// What one step achieved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// (robot, task id) of every task finished this step.
+    pub finished: Vec<(usize, usize)>,
+    /// Errands reached this step (including the last errand of finished tasks).
+    pub errands: usize,
+}
+
+/// Executes steps and keeps score.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    map: GridMap,
+    model: MotionModel,
+    rules: TaskRules,
+    tasks: Vec<Vec<u32>>,
+    states: Vec<AgentState>,
+    step: usize,
+    pool: BTreeMap<usize, PoolTask>,
+    pool_size: usize,
+    next_task_id: usize,
+    assignment: Vec<Option<usize>>,
+    /// Round robin (2023): how many tasks each robot has been given.
+    rr_count: Vec<usize>,
+    /// Cell → robot standing there now.
+    occ: Vec<u32>,
+    /// Scratch: cell → robot arriving there this step.
+    next_occ: Vec<u32>,
+    pub tasks_completed: usize,
+    pub errands_completed: usize,
+}
+
+impl Simulator {
+    /// Starts `problem` under `model`; refuses starts off the map, on obstacles or shared, and
+    /// tasks with no errands or errands on obstacles.
+    pub fn new(problem: &Problem, model: MotionModel) -> Result<Self, LifelongError> {
+        let map = problem.map.clone();
+        let cells = map.width * map.height;
+        let mut occ = vec![NONE; cells];
+        for (i, &s) in problem.starts.iter().enumerate() {
+            if (s as usize) >= cells || !map.passable[s as usize] {
+                return Err(LifelongError::Invalid(format!(
+                    "robot {i} starts at cell {s}, which is off the map or an obstacle"
+                )));
+            }
+            if occ[s as usize] != NONE {
+                return Err(LifelongError::Invalid(format!(
+                    "robots {} and {i} share start cell {s}",
+                    occ[s as usize]
+                )));
+            }
+            occ[s as usize] = i as u32;
+        }
+        if problem.tasks.is_empty() {
+            return Err(LifelongError::Invalid("the task list is empty".into()));
+        }
+        for (k, t) in problem.tasks.iter().enumerate() {
+            if t.is_empty() {
+                return Err(LifelongError::Invalid(format!("task {k} has no errands")));
+            }
+            if let Some(&e) = t
+                .iter()
+                .find(|&&e| (e as usize) >= cells || !map.passable[e as usize])
+            {
+                return Err(LifelongError::Invalid(format!(
+                    "task {k} has errand {e}, off the map or an obstacle"
+                )));
+            }
+        }
+        let n = problem.starts.len();
+        let pool_size = match problem.rules {
+            TaskRules::Reveal { pool_per_agent } => ((pool_per_agent * n as f64) as usize).max(1),
+            TaskRules::RoundRobin => n,
+        };
+        let mut sim = Self {
+            map,
+            model,
+            rules: problem.rules,
+            tasks: problem.tasks.clone(),
+            states: problem
+                .starts
+                .iter()
+                .map(|&loc| AgentState { loc, dir: 0 })
+                .collect(),
+            step: 0,
+            pool: BTreeMap::new(),
+            pool_size,
+            next_task_id: 0,
+            assignment: vec![None; n],
+            rr_count: vec![0; n],
+            occ,
+            next_occ: vec![NONE; cells],
+            tasks_completed: 0,
+            errands_completed: 0,
+        };
+        if sim.rules == TaskRules::RoundRobin {
+            for k in 0..n {
+                sim.give_round_robin(k);
+            }
+        } else {
+            sim.reveal();
+        }
+        Ok(sim)
+    }
+
+    pub fn map(&self) -> &GridMap {
+        &self.map
+    }
+    pub fn model(&self) -> MotionModel {
+        self.model
+    }
+    pub fn rules(&self) -> TaskRules {
+        self.rules
+    }
+    pub fn states(&self) -> &[AgentState] {
+        &self.states
+    }
+    /// Steps executed so far.
+    pub fn step_index(&self) -> usize {
+        self.step
+    }
+    /// Revealed, unfinished tasks by id.
+    pub fn pool(&self) -> &BTreeMap<usize, PoolTask> {
+        &self.pool
+    }
+    /// The task each robot holds.
+    pub fn assignment(&self) -> &[Option<usize>] {
+        &self.assignment
+    }
+    /// The next errand of robot `agent`'s task, if it holds one.
+    pub fn goal(&self, agent: usize) -> Option<u32> {
+        self.assignment[agent]
+            .and_then(|t| self.pool.get(&t))
+            .map(PoolTask::next_errand)
+    }
+
+    /// Checks `schedule` (one task id or none per robot) against the rules without applying it.
+    pub fn check_schedule(&self, schedule: &[Option<usize>]) -> Result<(), LifelongError> {
+        let err = |agent, reason: String| LifelongError::IllegalSchedule {
+            step: self.step,
+            agent,
+            reason,
+        };
+        if schedule.len() != self.states.len() {
+            return Err(err(
+                0,
+                format!(
+                    "schedule has {} entries for {} robots",
+                    schedule.len(),
+                    self.states.len()
+                ),
+            ));
+        }
+        if self.rules == TaskRules::RoundRobin {
+            if schedule != self.assignment.as_slice() {
+                return Err(err(0, "round-robin tasks cannot be reassigned".into()));
+            }
+            return Ok(());
+        }
+        let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
+        for (a, &t) in schedule.iter().enumerate() {
+            if let Some(cur) = self.assignment[a]
+                && self.pool.get(&cur).is_some_and(PoolTask::opened)
+                && t != Some(cur)
+            {
+                return Err(err(a, format!("must keep its opened task {cur}")));
+            }
+            let Some(t) = t else { continue };
+            let Some(task) = self.pool.get(&t) else {
+                return Err(err(
+                    a,
+                    format!("task {t} is not revealed or already finished"),
+                ));
+            };
+            if task.opened() && task.agent != Some(a) {
+                return Err(err(
+                    a,
+                    format!("task {t} is opened by robot {:?}", task.agent),
+                ));
+            }
+            if let Some(other) = taken.insert(t, a) {
+                return Err(err(a, format!("task {t} is also given to robot {other}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks `actions` (one per robot) against the motion model, the map and each other
+    /// (vertex and edge conflicts) and returns the resulting states, without applying them.
+    pub fn check_actions(&mut self, actions: &[Action]) -> Result<Vec<AgentState>, LifelongError> {
+        let step = self.step;
+        let err = |agent, reason: String| LifelongError::IllegalPlan {
+            step,
+            agent,
+            reason,
+        };
+        if actions.len() != self.states.len() {
+            return Err(err(
+                0,
+                format!("{} actions for {} robots", actions.len(), self.states.len()),
+            ));
+        }
+        let mut next = Vec::with_capacity(actions.len());
+        for (i, (&s, &a)) in self.states.iter().zip(actions).enumerate() {
+            next.push(apply(&self.map, self.model, s, a).map_err(|r| err(i, r))?);
+        }
+        let mut result = Ok(());
+        for (i, s) in next.iter().enumerate() {
+            let c = s.loc as usize;
+            if self.next_occ[c] != NONE {
+                result = Err(err(
+                    i,
+                    format!(
+                        "vertex conflict with robot {} at cell {c}",
+                        self.next_occ[c]
+                    ),
+                ));
+                break;
+            }
+            self.next_occ[c] = i as u32;
+        }
+        for s in &next {
+            self.next_occ[s.loc as usize] = NONE;
+        }
+        result?;
+        for (i, s) in next.iter().enumerate() {
+            let from = self.states[i].loc;
+            if s.loc == from {
+                continue;
+            }
+            let j = self.occ[s.loc as usize];
+            if j != NONE && next[j as usize].loc == from {
+                return Err(err(
+                    i,
+                    format!(
+                        "edge conflict: swaps cells {from} and {} with robot {j}",
+                        s.loc
+                    ),
+                ));
+            }
+        }
+        Ok(next)
+    }
+
+    /// Executes one step: applies `schedule` (ignored under round robin when empty), moves the
+    /// robots by `actions`, advances tasks and reveals new ones. An illegal schedule or action
+    /// set is refused with an error and changes nothing.
+    pub fn step(
+        &mut self,
+        schedule: &[Option<usize>],
+        actions: &[Action],
+    ) -> Result<StepOutcome, LifelongError> {
+        let round_robin = self.rules == TaskRules::RoundRobin;
+        if !(round_robin && schedule.is_empty()) {
+            self.check_schedule(schedule)?;
+        }
+        let next = self.check_actions(actions)?;
+        if !round_robin {
+            for t in self.assignment.iter().flatten() {
+                if let Some(task) = self.pool.get_mut(t) {
+                    task.agent = None;
+                }
+            }
+            for (a, &t) in schedule.iter().enumerate() {
+                self.assignment[a] = t;
+                if let Some(task) = t.and_then(|t| self.pool.get_mut(&t)) {
+                    task.agent = Some(a);
+                }
+            }
+        }
+        for (old, new) in self.states.iter().zip(&next) {
+            self.occ[old.loc as usize] = NONE;
+            let _ = new;
+        }
+        for (i, new) in next.iter().enumerate() {
+            self.occ[new.loc as usize] = i as u32;
+        }
+        self.states = next;
+        self.step += 1;
+        let mut out = StepOutcome::default();
+        for a in 0..self.states.len() {
+            let Some(t) = self.assignment[a] else {
+                continue;
+            };
+            let Some(task) = self.pool.get_mut(&t) else {
+                continue;
+            };
+            if self.states[a].loc != task.next_errand() {
+                continue;
+            }
+            task.next += 1;
+            out.errands += 1;
+            if task.next == task.errands.len() {
+                self.pool.remove(&t);
+                self.assignment[a] = None;
+                out.finished.push((a, t));
+                if round_robin {
+                    self.give_round_robin(a);
+                }
+            }
+        }
+        self.errands_completed += out.errands;
+        self.tasks_completed += out.finished.len();
+        if !round_robin {
+            self.reveal();
+        }
+        Ok(out)
+    }
+
+    fn reveal(&mut self) {
+        while self.pool.len() < self.pool_size {
+            let id = self.next_task_id;
+            self.next_task_id += 1;
+            self.pool.insert(
+                id,
+                PoolTask {
+                    id,
+                    errands: self.tasks[id % self.tasks.len()].clone(),
+                    next: 0,
+                    agent: None,
+                    revealed: self.step,
+                },
+            );
+        }
+    }
+
+    fn give_round_robin(&mut self, k: usize) {
+        let n = self.states.len();
+        let idx = (self.rr_count[k] * n + k) % self.tasks.len();
+        self.rr_count[k] += 1;
+        let id = self.next_task_id;
+        self.next_task_id += 1;
+        self.pool.insert(
+            id,
+            PoolTask {
+                id,
+                errands: self.tasks[idx].clone(),
+                next: 0,
+                agent: Some(k),
+                revealed: self.step,
+            },
+        );
+        self.assignment[k] = Some(id);
+    }
+}

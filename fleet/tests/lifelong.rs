@@ -1,0 +1,350 @@
+//! Lifelong operation: LoRR parsing (both years, bad input), the simulator's validation, and
+//! short seeded runs.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a broken fixture.
+
+use courier_core::GridMap;
+use courier_core::formats::movingai;
+use courier_fleet::lifelong::{
+    self, Action, AgentState, LifelongError, LifelongParams, MotionModel, Problem, Simulator,
+    TaskRules,
+};
+use courier_fleet::lorr::{self, Year};
+use std::path::{Path, PathBuf};
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(p)
+}
+
+/// A fresh directory under the system temp dir for files a test writes.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("courier-fleet-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("maps")).unwrap();
+    d
+}
+
+#[test]
+fn parses_lorr_2024() {
+    let (p, year) = lorr::read_instance(data("lorr2024/TINY-01.json")).unwrap();
+    assert_eq!(year, Year::Y2024);
+    assert_eq!((p.map.width, p.map.height), (6, 4));
+    assert_eq!(p.starts, vec![0, 5, 18]);
+    assert_eq!(
+        p.tasks,
+        vec![vec![13, 10], vec![3, 23, 0], vec![19, 6], vec![21, 12]]
+    );
+    assert_eq!(
+        p.rules,
+        TaskRules::Reveal {
+            pool_per_agent: 1.5
+        }
+    );
+    assert_eq!(p.steps, Some(40));
+    assert_eq!(p.name, "TINY-01");
+}
+
+#[test]
+fn parses_lorr_2023() {
+    let (p, year) = lorr::read_instance(data("lorr2023/MR23-T-01.json")).unwrap();
+    assert_eq!(year, Year::Y2023);
+    assert_eq!(p.starts, vec![0, 23]);
+    assert_eq!(
+        p.tasks,
+        vec![vec![13], vec![10], vec![3], vec![12], vec![6]]
+    );
+    assert_eq!(p.rules, TaskRules::RoundRobin);
+    assert_eq!(p.steps, Some(30), "2023 keys drop the MR23- prefix");
+}
+
+/// Writes a 2024 instance with the given agents and tasks text over the tiny map.
+fn write_instance(name: &str, agents: &str, tasks: &str) -> PathBuf {
+    let d = scratch(name);
+    std::fs::copy(data("lorr2024/maps/tiny.map"), d.join("maps/tiny.map")).unwrap();
+    std::fs::write(d.join("a.agents"), agents).unwrap();
+    std::fs::write(d.join("t.tasks"), tasks).unwrap();
+    let json = r#"{"mapFile": "maps/tiny.map", "agentFile": "a.agents", "teamSize": 2,
+                   "taskFile": "t.tasks", "numTasksReveal": 1.5}"#;
+    std::fs::write(d.join("i.json"), json).unwrap();
+    d.join("i.json")
+}
+
+fn err_text(path: &Path) -> String {
+    lorr::read_instance(path).unwrap_err().to_string()
+}
+
+#[test]
+fn bad_lorr_input_names_file_and_line() {
+    // Unknown file.
+    let e = err_text(Path::new("/nonexistent/nowhere.json"));
+    assert!(e.contains("/nonexistent/nowhere.json"), "{e}");
+
+    // Start location off the map (24 cells), on line 3.
+    let p = write_instance("offmap", "2\n0\n24\n", "1\n13,10\n");
+    let e = err_text(&p);
+    assert!(
+        e.contains("a.agents:3") && e.contains("off the 6x4 map"),
+        "{e}"
+    );
+
+    // Errand on an obstacle (cell 7 = row 1, col 1), line 3 of the tasks.
+    let p = write_instance("obstacle", "2\n0\n5\n", "# v\n2\n13,10\n3,7\n");
+    let e = err_text(&p);
+    assert!(e.contains("t.tasks:4") && e.contains("obstacle"), "{e}");
+
+    // Malformed line.
+    let p = write_instance("malformed", "2\n0\nfive\n", "1\n13\n");
+    let e = err_text(&p);
+    assert!(e.contains("a.agents:3") && e.contains("\"five\""), "{e}");
+
+    // Fewer tasks than announced.
+    let p = write_instance("short", "2\n0\n5\n", "3\n13\n10\n");
+    let e = err_text(&p);
+    assert!(e.contains("t.tasks") && e.contains("2 of 3 tasks"), "{e}");
+
+    // Fewer agents than the team.
+    let p = write_instance("team", "1\n0\n", "1\n13\n");
+    let e = err_text(&p);
+    assert!(
+        e.contains("a.agents:1") && e.contains("teamSize is 2"),
+        "{e}"
+    );
+
+    // Broken JSON, with its line.
+    let d = scratch("json");
+    std::fs::write(d.join("i.json"), "{\n \"mapFile\": \"x.map\",\n oops\n}").unwrap();
+    let e = err_text(&d.join("i.json"));
+    assert!(e.contains("i.json:3") && e.contains("JSON"), "{e}");
+
+    // Missing field.
+    std::fs::write(d.join("j.json"), "{\"mapFile\": \"x.map\"}").unwrap();
+    let e = err_text(&d.join("j.json"));
+    assert!(e.contains("agentFile"), "{e}");
+
+    // A 2023 task line with two errands.
+    let tiny = movingai::read_map(data("lorr2024/maps/tiny.map")).unwrap();
+    let e = lorr::parse_tasks("1\n13,10\n", "t.tasks", &tiny, Year::Y2023).unwrap_err();
+    assert!(e.to_string().contains("t.tasks:2"), "{e}");
+}
+
+fn open_map(w: usize, h: usize) -> GridMap {
+    GridMap::new(w, h, vec![true; w * h])
+}
+
+fn problem(map: GridMap, starts: Vec<u32>, tasks: Vec<Vec<u32>>) -> Problem {
+    Problem {
+        name: "t".into(),
+        map,
+        starts,
+        tasks,
+        rules: TaskRules::Reveal {
+            pool_per_agent: 1.5,
+        },
+        steps: None,
+    }
+}
+
+fn is_plan_error(r: Result<lifelong::StepOutcome, LifelongError>) -> bool {
+    matches!(r, Err(LifelongError::IllegalPlan { .. }))
+}
+
+#[test]
+fn simulator_rejects_conflicts_and_illegal_moves() {
+    use Action::*;
+    // 3x1 corridor, robots at 0 and 2, both facing east.
+    let p = problem(open_map(3, 1), vec![0, 2], vec![vec![1]]);
+    let mut sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    let none = vec![None, None];
+    // Off the map: robot 1 faces east at the last cell.
+    assert!(is_plan_error(sim.step(&none, &[Wait, Forward])));
+    // Vertex conflict: both into cell 1 (robot 1 turned around first).
+    sim.step(&none, &[Wait, Clockwise]).unwrap();
+    sim.step(&none, &[Wait, Clockwise]).unwrap();
+    assert_eq!(sim.states()[1], AgentState { loc: 2, dir: 2 });
+    assert!(is_plan_error(sim.step(&none, &[Forward, Forward])));
+    // A refused step changes nothing.
+    assert_eq!(sim.states()[0], AgentState { loc: 0, dir: 0 });
+    assert_eq!(sim.step_index(), 2);
+    // A 4-connected action is foreign to the rotation model, and vice versa.
+    assert!(is_plan_error(sim.step(&none, &[Move(0), Wait])));
+    let mut four = Simulator::new(&p, MotionModel::FourConnected).unwrap();
+    assert!(is_plan_error(four.step(&none, &[Forward, Wait])));
+    // Wrong number of actions.
+    assert!(is_plan_error(four.step(&none, &[Wait])));
+    // Edge conflict: a swap in a 2-cell corridor.
+    let p2 = problem(open_map(2, 1), vec![0, 1], vec![vec![1]]);
+    let mut s2 = Simulator::new(&p2, MotionModel::FourConnected).unwrap();
+    assert!(is_plan_error(s2.step(&none, &[Move(0), Move(2)])));
+    // Into an obstacle.
+    let mut m = open_map(3, 1);
+    m.passable[1] = false;
+    let p3 = problem(m, vec![0], vec![vec![2]]);
+    let mut s3 = Simulator::new(&p3, MotionModel::FourConnected).unwrap();
+    assert!(is_plan_error(s3.step(&[None], &[Move(0)])));
+    // Following (moving into a cell being vacated) is legal.
+    let p4 = problem(open_map(3, 1), vec![0, 1], vec![vec![2]]);
+    let mut s4 = Simulator::new(&p4, MotionModel::FourConnected).unwrap();
+    s4.step(&none, &[Move(0), Move(0)]).unwrap();
+    assert_eq!((s4.states()[0].loc, s4.states()[1].loc), (1, 2));
+}
+
+#[test]
+fn simulator_counts_tasks_and_enforces_schedule_rules() {
+    use Action::*;
+    // Robot 0 at cell 0 facing east; tasks [1 -> 2] and [0].
+    let p = problem(open_map(3, 1), vec![0], vec![vec![1, 2], vec![0]]);
+    let mut sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    assert_eq!(sim.pool().len(), 1, "1.5 × 1 robot → 1 task revealed");
+    let t0 = *sim.pool().keys().next().unwrap();
+    // Unknown task id.
+    assert!(matches!(
+        sim.step(&[Some(99)], &[Wait]),
+        Err(LifelongError::IllegalSchedule { .. })
+    ));
+    let out = sim.step(&[Some(t0)], &[Forward]).unwrap();
+    assert_eq!((out.errands, out.finished.len()), (1, 0));
+    // Opened: cannot be dropped.
+    assert!(matches!(
+        sim.step(&[None], &[Wait]),
+        Err(LifelongError::IllegalSchedule { .. })
+    ));
+    let out = sim.step(&[Some(t0)], &[Forward]).unwrap();
+    assert_eq!(out.finished, vec![(0, t0)]);
+    assert_eq!(sim.tasks_completed, 1);
+    assert_eq!(sim.assignment()[0], None);
+    assert_eq!(sim.pool().len(), 1, "a new task is revealed");
+}
+
+#[test]
+fn round_robin_2023_gives_tasks_in_turn() {
+    let (p, _) = lorr::read_instance(data("lorr2023/MR23-T-01.json")).unwrap();
+    let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    // Robot 0 gets task 0 (cell 13), robot 1 task 1 (cell 10).
+    assert_eq!(sim.goal(0), Some(13));
+    assert_eq!(sim.goal(1), Some(10));
+}
+
+fn reproducible() -> LifelongParams {
+    LifelongParams {
+        step_time_ms: None,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn seeded_runs_complete_tasks_and_are_deterministic() {
+    let map = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    for motion in [MotionModel::Rotation, MotionModel::FourConnected] {
+        let p = Problem::generate("random", map.clone(), 40, 3).unwrap();
+        let params = LifelongParams {
+            motion,
+            ..reproducible()
+        };
+        let a = lifelong::run(&p, 150, &params, |_, _| {}).unwrap();
+        let b = lifelong::run(&p, 150, &params, |_, _| {}).unwrap();
+        assert!(a.tasks_completed > 5, "{motion:?}: {a:?}");
+        assert_eq!(a.validated_steps, 150);
+        assert_eq!(a.refused_plans, 0, "{motion:?}");
+        assert_eq!(
+            (a.tasks_completed, a.errands_completed),
+            (b.tasks_completed, b.errands_completed)
+        );
+        // A different seed gives a different stream.
+        let q = Problem::generate("random", map.clone(), 40, 4).unwrap();
+        assert_ne!(p.tasks, q.tasks);
+    }
+}
+
+#[test]
+fn four_connected_beats_rotation_on_the_same_stream() {
+    // Turning costs steps, so the same stream yields more tasks without rotation.
+    let map = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let p = Problem::generate("random", map, 30, 9).unwrap();
+    let rot = lifelong::run(&p, 200, &reproducible(), |_, _| {}).unwrap();
+    let four = lifelong::run(
+        &p,
+        200,
+        &LifelongParams {
+            motion: MotionModel::FourConnected,
+            ..reproducible()
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert!(
+        four.tasks_completed > rot.tasks_completed,
+        "{four:?} vs {rot:?}"
+    );
+}
+
+#[test]
+fn tiny_lorr_instances_run() {
+    for (path, errands_only) in [
+        ("lorr2024/TINY-01.json", false),
+        ("lorr2023/MR23-T-01.json", true),
+    ] {
+        let (p, _) = lorr::read_instance(data(path)).unwrap();
+        let steps = p.steps.unwrap();
+        let m = lifelong::run(&p, steps, &reproducible(), |_, _| {}).unwrap();
+        assert!(m.tasks_completed > 0, "{path}: {m:?}");
+        assert_eq!(m.refused_plans, 0);
+        if errands_only {
+            assert_eq!(m.tasks_completed, m.errands_completed);
+        } else {
+            assert!(m.errands_completed > m.tasks_completed);
+        }
+    }
+}
+
+#[test]
+fn generate_rejects_too_many_robots() {
+    let e = Problem::generate("g", open_map(2, 2), 5, 0).unwrap_err();
+    assert!(e.to_string().contains("5 robots"), "{e}");
+}
+
+#[test]
+fn distance_cache_is_bounded_and_exact() {
+    use courier_fleet::lifelong::DistanceCache;
+    let map = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let cells = map.width * map.height;
+    // Room for exactly 3 tables.
+    let mut c = DistanceCache::new(&map, 3 * 2 * cells);
+    assert_eq!(c.capacity(), 3);
+    let free: Vec<u32> = (0..cells as u32)
+        .filter(|&i| map.passable[i as usize])
+        .collect();
+    let t = c.ensure(free[0]).unwrap();
+    assert_eq!(t[free[0] as usize], 0);
+    // BFS distances: neighbours differ by at most one, and match Manhattan on open ground.
+    for &v in &free {
+        for u in map.neighbors4(v as usize) {
+            let (a, b) = (t[v as usize], t[u]);
+            if a != u16::MAX && b != u16::MAX {
+                assert!(a.abs_diff(b) <= 1);
+            }
+        }
+        if t[v as usize] != u16::MAX {
+            assert!(t[v as usize] as u32 >= c.manhattan(v, free[0]));
+        }
+    }
+    c.ensure(free[1]).unwrap();
+    c.ensure(free[2]).unwrap();
+    // Full, and all three used in this step: no room, nothing evicted.
+    assert!(c.ensure(free[3]).is_none());
+    assert_eq!(c.len(), 3);
+    // Next step the least recently used one makes way.
+    c.tick();
+    c.get(free[0]);
+    c.get(free[2]);
+    assert!(c.ensure(free[3]).is_some());
+    assert!(!c.contains(free[1]) && c.contains(free[0]) && c.len() == 3);
+    // One-way lanes only lengthen distances.
+    let mut lanes = DistanceCache::new(&map, 1 << 20);
+    lanes.set_lane_penalty(2);
+    let l = lanes.ensure(free[0]).unwrap();
+    for &v in &free {
+        assert!(l[v as usize] >= t[v as usize] || t[v as usize] == u16::MAX);
+    }
+}
