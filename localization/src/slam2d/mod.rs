@@ -765,8 +765,8 @@ impl Slam2d {
         Ok(())
     }
 
-    /// Ends the run: matches the remaining active submaps' nodes against every finished submap
-    /// was done as they came; here the graph is optimised to convergence.
+    /// Ends the run: optimises the graph to convergence (loop closures were searched as nodes
+    /// and submaps came in).
     pub fn finish(&mut self) -> Result<()> {
         let p = self.params.final_solver;
         self.optimize(&p)
@@ -816,5 +816,53 @@ fn voxel_filter(points: &[[f64; 2]], size: f64, out: &mut Vec<[f64; 2]>) {
         if seen.insert(key) {
             out.push(*p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use courier_core::Twist2;
+    use courier_core::geometry::Covariance3;
+
+    #[test]
+    fn scans_without_odometry_interpolate_buffered_odometry() {
+        let mut slam = Slam2d::new(Slam2dParams::default()).expect("valid params");
+        for (t, x) in [(0, 0.0), (1_000_000_000, 1.0)] {
+            slam.on_odometry(&WheelOdometry {
+                stamp: Stamp(t),
+                pose: Pose2::new(x, 0.0, 0.0),
+                twist: Twist2::default(),
+                pose_covariance: Covariance3::identity(),
+                twist_covariance: Covariance3::identity(),
+            })
+            .expect("finite odometry");
+        }
+        let p = slam
+            .odometry_at(Stamp(250_000_000))
+            .expect("inside the buffer");
+        assert!((p.x() - 0.25).abs() < 1e-12);
+        let late = slam
+            .odometry_at(Stamp(5_000_000_000))
+            .expect("clamped to the end");
+        assert!((late.x() - 1.0).abs() < 1e-12);
+        let bad = WheelOdometry {
+            stamp: Stamp(2_000_000_000),
+            pose: Pose2::new(f64::NAN, 0.0, 0.0),
+            twist: Twist2::default(),
+            pose_covariance: Covariance3::identity(),
+            twist_covariance: Covariance3::identity(),
+        };
+        assert!(slam.on_odometry(&bad).is_err());
+    }
+
+    #[test]
+    fn voxel_filter_keeps_one_point_per_cell() {
+        let pts = [[0.01, 0.01], [0.02, 0.03], [0.5, 0.5], [-0.01, 0.0]];
+        let mut out = Vec::new();
+        voxel_filter(&pts, 0.1, &mut out);
+        assert_eq!(out, vec![[0.01, 0.01], [0.5, 0.5], [-0.01, 0.0]]);
+        voxel_filter(&pts, 0.0, &mut out);
+        assert_eq!(out.len(), 4);
     }
 }
