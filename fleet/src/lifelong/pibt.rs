@@ -35,12 +35,12 @@ pub struct PlannerParams {
     /// At most this many new distance tables per step (default: no limit). A count, not a
     /// time, so runs with it are reproducible.
     pub max_new_tables_per_step: usize,
-    /// Rotation model: when the cell in front is blocked, rank turning toward a detour
-    /// against waiting with that cell left out (default true).
+    /// Rotation model with `cell_space` off: when the cell in front is blocked, rank turning
+    /// toward a detour against waiting with that cell left out (default true).
     pub detour_when_blocked: bool,
     /// Rotation model: plan cell moves with 4-connected PIBT and turn toward cells not in
     /// front (staying put), instead of searching over forward/turn/wait directly
-    /// (default true).
+    /// (default true; the direct search deadlocked on RANDOM-01: 26 tasks instead of 518).
     pub cell_space: bool,
     /// Cell-space planning: cost of one 90° turn needed to enter a neighbour, in quarter
     /// steps (default 4: a turn costs a step, as it does).
@@ -54,6 +54,9 @@ pub struct PlannerParams {
     /// Extra cost of a step against its one-way lane (see
     /// [`DistanceCache::set_lane_penalty`]; default 0: shortest paths).
     pub lane_penalty: u16,
+    /// 4-connected model: cost, in quarter steps, of changing direction (default 4; on
+    /// RANDOM-01..04 it took tasks done from 496/484/507/588 with 0 to 647/1087/1185/1330).
+    pub inertia_quarters: u64,
 }
 
 impl Default for PlannerParams {
@@ -69,6 +72,7 @@ impl Default for PlannerParams {
             rollouts: 1,
             rollout_time_share: 0.8,
             lane_penalty: 0,
+            inertia_quarters: 4,
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct Planner {
     pub cache: DistanceCache,
     /// Steps since each robot's goal last changed (PIBT's dynamic priority).
     elapsed: Vec<u32>,
+    /// 4-connected model: direction of each robot's last move.
+    heading: Vec<u8>,
     last_goal: Vec<Option<u32>>,
     tie: Vec<u32>,
     rng: ChaCha8Rng,
@@ -133,6 +139,7 @@ impl Planner {
             model,
             map: map.clone(),
             elapsed: vec![0; agents],
+            heading: vec![0; agents],
             last_goal: vec![None; agents],
             tie,
             rng,
@@ -190,6 +197,16 @@ impl Planner {
             }
         }
 
+        // 4-connected: plan as if facing the last move's direction, so that a small
+        // "turn" cost gives robots inertia (fewer back-and-forth oscillations).
+        let headed: Vec<AgentState> = match self.model {
+            MotionModel::Rotation => states.to_vec(),
+            MotionModel::FourConnected => states
+                .iter()
+                .zip(&self.heading)
+                .map(|(s, &dir)| AgentState { loc: s.loc, dir })
+                .collect(),
+        };
         let rollout_deadline = budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
         let mut best: Option<(u64, Vec<Action>)> = None;
         for r in 0..self.params.rollouts.max(1) {
@@ -211,13 +228,19 @@ impl Planner {
                 keyed.sort_unstable();
                 keyed.into_iter().map(|k| k.2).collect()
             };
-            let actions = self.plan_once(states, goals, &tables, &order);
+            let actions = self.plan_once(&headed, goals, &tables, &order);
             let score = self.score(states, goals, &tables, &actions);
             if best.as_ref().is_none_or(|b| score < b.0) {
                 best = Some((score, actions));
             }
         }
-        best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n])
+        let actions = best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n]);
+        for (h, a) in self.heading.iter_mut().zip(&actions) {
+            if let Action::Move(k) = a {
+                *h = *k;
+            }
+        }
+        actions
     }
 
     /// Sum over robots of the cost-to-go after `actions` (lower is better).
@@ -288,7 +311,7 @@ impl Planner {
             turn_cost: if self.model == MotionModel::Rotation {
                 self.params.turn_cost_quarters
             } else {
-                0
+                self.params.inertia_quarters
             },
             reserved: &mut self.reserved,
             next: states.iter().map(|s| s.loc).collect(),

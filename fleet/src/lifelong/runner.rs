@@ -144,7 +144,8 @@ fn run_inner(
             sim.assignment().to_vec()
         } else {
             let table_deadline = budget.map(|b| start + b.mul_f64(0.3));
-            scheduler.schedule(&sim, &mut planner, table_deadline)
+            let deadline = budget.map(|b| start + b.mul_f64(0.5));
+            scheduler.schedule(&sim, &mut planner, table_deadline, deadline)
         };
         let goals: Vec<Option<u32>> = schedule
             .iter()

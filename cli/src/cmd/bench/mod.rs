@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::time::{Duration, Instant};
 
+mod lifelong;
 mod localization;
 mod mapf;
 mod perception;
@@ -36,6 +37,8 @@ pub enum What {
     Localization(localization::Args),
     /// Ground segmentation P/R/F1 on a labelled frame, ground and full-chain speed per frame.
     Perception(perception::Args),
+    /// Lifelong operation on LoRR instances: tasks completed and per-step planning time.
+    Lifelong(lifelong::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -47,6 +50,7 @@ pub fn run(args: Args) -> Result<()> {
         What::Slam(a) => slam::run(a),
         What::Localization(a) => localization::run(a),
         What::Perception(a) => perception::run(a),
+        What::Lifelong(a) => lifelong::run(a),
     }
 }
 
