@@ -121,3 +121,53 @@ pub fn run(args: Args) -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poses_keep_the_timestamp_text_exactly() {
+        // Three FLASER scans of a wall 2 m ahead, with timestamps whose text a float
+        // round-trip would change.
+        let stamps = ["100.500000", "100.60", "101"];
+        let ranges = ["2.0"; 9].join(" ");
+        let text: String = stamps
+            .iter()
+            .enumerate()
+            .map(|(k, t)| {
+                let x = 0.01 * k as f64;
+                format!("FLASER 9 {ranges} {x} 0 0 {x} 0 0 {t} host {t}\n")
+            })
+            .collect();
+        let log = carmen::parse_log(&text, "t.clf").expect("valid log");
+        let run = run_log(&log, Slam2dParams::default(), false).expect("runs");
+        let path = std::env::temp_dir().join(format!("courier-slam-{}.txt", std::process::id()));
+        write_poses(&path, &run.poses).expect("writes");
+        let out = std::fs::read_to_string(&path).expect("reads back");
+        std::fs::remove_file(&path).ok();
+        let firsts: Vec<&str> = out
+            .lines()
+            .map(|l| l.split_whitespace().next().unwrap_or(""))
+            .collect();
+        assert_eq!(firsts, stamps);
+        for l in out.lines() {
+            assert_eq!(l.split_whitespace().count(), 4, "{l}");
+        }
+    }
+
+    #[test]
+    fn params_load_from_partial_yaml() {
+        let path = std::env::temp_dir().join(format!("courier-slam-{}.yaml", std::process::id()));
+        std::fs::write(
+            &path,
+            "scans_per_submap: 40\nloop_closure:\n  min_score: 0.6\n",
+        )
+        .expect("writes");
+        let p = load_params(Some(&path)).expect("parses");
+        std::fs::remove_file(&path).ok();
+        assert_eq!(p.scans_per_submap, 40);
+        assert_eq!(p.loop_closure.min_score, 0.6);
+        assert_eq!(p.resolution, Slam2dParams::default().resolution);
+    }
+}

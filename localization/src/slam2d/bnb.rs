@@ -87,6 +87,8 @@ impl Precomputed {
 #[derive(Debug, Clone, Copy)]
 pub struct BnbWindow {
     pub linear: f64,
+    /// Coarsest level used (capped by the precomputed depth); a small window needs few.
+    pub max_level: usize,
     pub angular: f64,
     pub angular_step: f64,
     pub min_score: f64,
@@ -136,7 +138,7 @@ pub fn search(
                 .collect()
         })
         .collect();
-    let top = pre.levels.len() - 1;
+    let top = (pre.levels.len() - 1).min(win.max_level);
     let score_at = |level: usize, angle: usize, dx: i64, dy: i64| -> u32 {
         let l = &pre.levels[level];
         scans[angle]

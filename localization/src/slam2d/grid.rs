@@ -225,11 +225,28 @@ impl ProbGrid {
         let (wu, du) = catmull_rom(tu);
         let (wv, dv) = catmull_rom(tv);
         let (mut val, mut gu, mut gv) = (0.0, 0.0, 0.0);
+        // The 4×4 patch around the point; read without bounds checks per cell when inside.
+        let mut patch = [[0.0f64; 4]; 4];
+        let (w, h) = (self.width as i64, self.height as i64);
+        if iu >= 1 && iv >= 1 && iu + 2 < w && iv + 2 < h {
+            for (j, row) in patch.iter_mut().enumerate() {
+                let start = (iv - 1 + j as i64) as usize * self.width + (iu - 1) as usize;
+                for (i, v) in row.iter_mut().enumerate() {
+                    *v = tables.prob[self.cells[start + i] as usize] as f64;
+                }
+            }
+        } else {
+            for (j, row) in patch.iter_mut().enumerate() {
+                for (i, v) in row.iter_mut().enumerate() {
+                    *v = self.prob(tables, iu - 1 + i as i64, iv - 1 + j as i64) as f64;
+                }
+            }
+        }
         for j in 0..4 {
             let mut row = 0.0;
             let mut drow = 0.0;
             for i in 0..4 {
-                let p = self.prob(tables, iu - 1 + i as i64, iv - 1 + j as i64) as f64;
+                let p = patch[j][i];
                 row += wu[i] * p;
                 drow += du[i] * p;
             }

@@ -41,8 +41,15 @@ use std::collections::VecDeque;
 pub struct LoopClosureParams {
     /// Only nodes within this distance (m) of a submap's origin are matched against it.
     pub max_distance: f64,
-    /// Fraction of the node/submap pairs within `max_distance` that are tried.
+    /// Fraction of the node/submap pairs within `max_distance` searched in the small window
+    /// around the current estimate (cheap; finds closures once the graph is consistent).
     pub sampling_ratio: f64,
+    /// Fraction of the pairs whose small-window search failed that are searched again in the
+    /// full window (expensive; finds closures after long drift).
+    pub global_sampling_ratio: f64,
+    /// Half-widths of the small window (m, degrees).
+    pub local_linear_window: f64,
+    pub local_angular_window_deg: f64,
     /// Half-width of the translation window (m) of the branch-and-bound search.
     pub linear_window: f64,
     /// Half-width of the rotation window (degrees).
@@ -63,7 +70,10 @@ impl Default for LoopClosureParams {
     fn default() -> Self {
         Self {
             max_distance: 15.0,
-            sampling_ratio: 0.3,
+            sampling_ratio: 0.35,
+            global_sampling_ratio: 0.1,
+            local_linear_window: 1.0,
+            local_angular_window_deg: 10.0,
             linear_window: 7.0,
             angular_window_deg: 30.0,
             min_angular_step_deg: 0.5,
@@ -139,6 +149,9 @@ pub struct Slam2dParams {
     pub motion_filter_time: f64,
     /// Run the correlative search before refinement (robust to odometry slips).
     pub use_correlative_search: bool,
+    /// Scan points are thinned to one per cell of this size (m) for the correlative search
+    /// (0: all points; thinning to 0.1 m saves ~5 % of the time on Intel but costs accuracy).
+    pub correlative_voxel_size: f64,
     pub correlative: CorrelativeParams,
     pub local_refine: RefineParams,
     pub loop_closure: LoopClosureParams,
@@ -165,6 +178,7 @@ impl Default for Slam2dParams {
             motion_filter_angle_deg: 1.0,
             motion_filter_time: 5.0,
             use_correlative_search: true,
+            correlative_voxel_size: 0.0,
             correlative: CorrelativeParams::default(),
             local_refine: RefineParams::default(),
             loop_closure: LoopClosureParams::default(),
@@ -241,6 +255,8 @@ pub struct Slam2dStats {
     /// Scans whose stamp is older than an earlier scan's (processed in arrival order).
     pub out_of_order_scans: usize,
     pub loop_closure_searches: usize,
+    /// Of those, searches repeated in the full window.
+    pub global_loop_closure_searches: usize,
     pub loop_closures: usize,
     pub optimizations: usize,
 }
@@ -314,6 +330,8 @@ pub struct Slam2d {
     stats: Slam2dStats,
     cell_buf: Vec<(i64, i64)>,
     voxel_buf: Vec<[f64; 2]>,
+    /// Per submap: sampler of the full-window loop-closure searches.
+    global_samplers: Vec<Sampler>,
 }
 
 impl Slam2d {
@@ -338,6 +356,7 @@ impl Slam2d {
             stats: Slam2dStats::default(),
             cell_buf: Vec::new(),
             voxel_buf: Vec::new(),
+            global_samplers: Vec::new(),
         })
     }
 
@@ -449,10 +468,16 @@ impl Slam2d {
             let sm = &self.submaps[s];
             let init = sm.local.between(&predicted);
             let start = if self.params.use_correlative_search {
+                // The coarse search needs no more than one point per voxel.
+                voxel_filter(
+                    &hits,
+                    self.params.correlative_voxel_size,
+                    &mut self.voxel_buf,
+                );
                 matcher::correlative(
                     &sm.grid,
                     &self.tables,
-                    &hits,
+                    &self.voxel_buf,
                     &init,
                     &self.params.correlative,
                     &mut self.cell_buf,
@@ -579,6 +604,7 @@ impl Slam2d {
                 sampler: Sampler::default(),
             });
             self.active.push(self.submaps.len() - 1);
+            self.global_samplers.push(Sampler::default());
             self.stats.submaps += 1;
         }
         let var = self.graph.add_pose(self.local_to_global * local, false);
@@ -682,16 +708,30 @@ impl Slam2d {
         let step = (1.0 - r * r / (2.0 * max_r * max_r))
             .acos()
             .max(lp.min_angular_step_deg.to_radians());
-        let win = BnbWindow {
-            linear: lp.linear_window,
-            angular: lp.angular_window_deg.to_radians(),
-            angular_step: step,
-            min_score: lp.min_score,
+        let window = |linear: f64, angular_deg: f64| {
+            let angular = angular_deg.to_radians();
+            let cells = (linear / r).max(angular * max_r / r).max(1.0);
+            BnbWindow {
+                linear,
+                // The coarsest level just covers the window.
+                max_level: cells.log2().ceil() as usize,
+                angular,
+                angular_step: step,
+                min_score: lp.min_score,
+            }
         };
         voxel_filter(&node.hits, lp.voxel_size, &mut self.voxel_buf);
-        let Some((found, _)) = bnb::search(pre, &self.voxel_buf, &rel, &win) else {
+        let local = window(lp.local_linear_window, lp.local_angular_window_deg);
+        let mut found = bnb::search(pre, &self.voxel_buf, &rel, &local);
+        if found.is_none() && self.global_samplers[s].pulse(lp.global_sampling_ratio) {
+            self.stats.global_loop_closure_searches += 1;
+            let global = window(lp.linear_window, lp.angular_window_deg);
+            found = bnb::search(pre, &self.voxel_buf, &rel, &global);
+        }
+        let Some((found, _)) = found else {
             return Ok(());
         };
+        let (node, sm) = (&self.nodes[n], &self.submaps[s]);
         let refined = matcher::refine(
             &sm.grid,
             &self.tables,
@@ -725,8 +765,8 @@ impl Slam2d {
         Ok(())
     }
 
-    /// Ends the run: matches the remaining active submaps' nodes against every finished submap
-    /// was done as they came; here the graph is optimised to convergence.
+    /// Ends the run: optimises the graph to convergence (loop closures were searched as nodes
+    /// and submaps came in).
     pub fn finish(&mut self) -> Result<()> {
         let p = self.params.final_solver;
         self.optimize(&p)
@@ -776,5 +816,53 @@ fn voxel_filter(points: &[[f64; 2]], size: f64, out: &mut Vec<[f64; 2]>) {
         if seen.insert(key) {
             out.push(*p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use courier_core::Twist2;
+    use courier_core::geometry::Covariance3;
+
+    #[test]
+    fn scans_without_odometry_interpolate_buffered_odometry() {
+        let mut slam = Slam2d::new(Slam2dParams::default()).expect("valid params");
+        for (t, x) in [(0, 0.0), (1_000_000_000, 1.0)] {
+            slam.on_odometry(&WheelOdometry {
+                stamp: Stamp(t),
+                pose: Pose2::new(x, 0.0, 0.0),
+                twist: Twist2::default(),
+                pose_covariance: Covariance3::identity(),
+                twist_covariance: Covariance3::identity(),
+            })
+            .expect("finite odometry");
+        }
+        let p = slam
+            .odometry_at(Stamp(250_000_000))
+            .expect("inside the buffer");
+        assert!((p.x() - 0.25).abs() < 1e-12);
+        let late = slam
+            .odometry_at(Stamp(5_000_000_000))
+            .expect("clamped to the end");
+        assert!((late.x() - 1.0).abs() < 1e-12);
+        let bad = WheelOdometry {
+            stamp: Stamp(2_000_000_000),
+            pose: Pose2::new(f64::NAN, 0.0, 0.0),
+            twist: Twist2::default(),
+            pose_covariance: Covariance3::identity(),
+            twist_covariance: Covariance3::identity(),
+        };
+        assert!(slam.on_odometry(&bad).is_err());
+    }
+
+    #[test]
+    fn voxel_filter_keeps_one_point_per_cell() {
+        let pts = [[0.01, 0.01], [0.02, 0.03], [0.5, 0.5], [-0.01, 0.0]];
+        let mut out = Vec::new();
+        voxel_filter(&pts, 0.1, &mut out);
+        assert_eq!(out, vec![[0.01, 0.01], [0.5, 0.5], [-0.01, 0.0]]);
+        voxel_filter(&pts, 0.0, &mut out);
+        assert_eq!(out.len(), 4);
     }
 }

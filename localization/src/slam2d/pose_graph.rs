@@ -1,7 +1,7 @@
 //! An SE(2) pose graph and its back-end: sparse Levenberg-Marquardt over all poses, with robust
 //! kernels (Huber, Cauchy) applied per constraint by iteratively reweighted least squares.
 
-use super::sparse::{BlockMatrix, Symbolic};
+use super::sparse::{BlockMatrix, Symbolic, pattern};
 use crate::error::{LocalizationError, Result};
 use courier_core::Pose2;
 use courier_core::geometry::normalize_angle;
@@ -177,10 +177,19 @@ impl PoseGraph {
         }
         let mut cost = initial_cost;
         let mut lambda = 1e-5;
-        let mut symbolic: Option<Symbolic> = None;
+        // The block pattern (and so the ordering) is fixed for the whole optimisation.
+        let links: Vec<(usize, usize)> = self
+            .constraints
+            .iter()
+            .filter(|c| var[c.a] != usize::MAX && var[c.b] != usize::MAX)
+            .map(|c| (var[c.a], var[c.b]))
+            .collect();
+        let (pairs, slots) = pattern(&links);
+        let mut h = BlockMatrix::new(nvar, pairs);
+        let sym = Symbolic::analyse(&h);
+        let mut g = vec![Vector3::zeros(); nvar];
         for it in 0..params.max_iterations {
-            let (h, g) = self.normal_equations(&var, nvar);
-            let sym = symbolic.get_or_insert_with(|| Symbolic::analyse(&h));
+            self.normal_equations(&var, &slots, &mut h, &mut g);
             let neg_g: Vec<Vector3<f64>> = g.iter().map(|v| -v).collect();
             let mut accepted = false;
             for _ in 0..10 {
@@ -225,10 +234,18 @@ impl PoseGraph {
         Ok(report)
     }
 
-    /// Gauss-Newton normal equations JᵀρJ, Jᵀρr at the current poses (IRLS weights ρ').
-    fn normal_equations(&self, var: &[usize], nvar: usize) -> (BlockMatrix, Vec<Vector3<f64>>) {
-        let mut h = BlockMatrix::new(nvar);
-        let mut g = vec![Vector3::zeros(); nvar];
+    /// Gauss-Newton normal equations JᵀρJ, Jᵀρr at the current poses (IRLS weights ρ'), into
+    /// `h` and `g`; `slots` gives the off-diagonal block of each constraint linking free poses.
+    fn normal_equations(
+        &self,
+        var: &[usize],
+        slots: &[(usize, bool)],
+        h: &mut BlockMatrix,
+        g: &mut [Vector3<f64>],
+    ) {
+        h.clear();
+        g.iter_mut().for_each(|v| *v = Vector3::zeros());
+        let mut link = 0;
         for c in &self.constraints {
             let (r, ja, jb) = c.linearize(&self.poses[c.a], &self.poses[c.b]);
             let w = c.kernel.eval(r.norm_squared()).1;
@@ -236,18 +253,21 @@ impl PoseGraph {
             let free_a = va != usize::MAX;
             let free_b = vb != usize::MAX;
             if free_a {
-                h.add(va, va, &(w * ja.transpose() * ja));
+                h.diag[va] += w * ja.transpose() * ja;
                 g[va] += w * ja.transpose() * r;
             }
             if free_b {
-                h.add(vb, vb, &(w * jb.transpose() * jb));
+                h.diag[vb] += w * jb.transpose() * jb;
                 g[vb] += w * jb.transpose() * r;
             }
             if free_a && free_b {
-                h.add(va, vb, &(w * ja.transpose() * jb));
+                // Block (va, vb) = Jaᵀ Jb; stored as (row > column).
+                let (slot, transposed) = slots[link];
+                link += 1;
+                let m = w * ja.transpose() * jb;
+                h.off[slot] += if transposed { m.transpose() } else { m };
             }
         }
-        (h, g)
     }
 }
 

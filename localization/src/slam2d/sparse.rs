@@ -6,45 +6,72 @@
 use nalgebra::{Matrix3, Vector3};
 use std::collections::{BinaryHeap, HashMap};
 
-/// The lower triangle of a block-sparse symmetric matrix: `diag[i]` and, for `i > j`,
-/// `off[(i, j)]` = block (row i, column j).
+/// The lower triangle of a block-sparse symmetric matrix with a fixed pattern: `diag[i]`, and
+/// `off[k]` = block (row `pairs[k].0`, column `pairs[k].1`) with row > column.
 #[derive(Debug, Clone, Default)]
 pub struct BlockMatrix {
+    pub pairs: Vec<(usize, usize)>,
     pub diag: Vec<Matrix3<f64>>,
-    pub off: HashMap<(usize, usize), Matrix3<f64>>,
+    pub off: Vec<Matrix3<f64>>,
 }
 
 impl BlockMatrix {
-    pub fn new(n: usize) -> Self {
+    /// A zero matrix of `n` diagonal blocks and the off-diagonal pattern `pairs` (each
+    /// (row, column) with row > column, no duplicates).
+    pub fn new(n: usize, pairs: Vec<(usize, usize)>) -> Self {
         Self {
             diag: vec![Matrix3::zeros(); n],
-            off: HashMap::new(),
+            off: vec![Matrix3::zeros(); pairs.len()],
+            pairs,
         }
     }
     pub fn n(&self) -> usize {
         self.diag.len()
     }
-    /// Adds `m` to block (i, j) (and so its transpose to (j, i)).
-    pub fn add(&mut self, i: usize, j: usize, m: &Matrix3<f64>) {
-        if i == j {
-            self.diag[i] += m;
-        } else if i > j {
-            *self.off.entry((i, j)).or_insert_with(Matrix3::zeros) += m;
-        } else {
-            *self.off.entry((j, i)).or_insert_with(Matrix3::zeros) += m.transpose();
-        }
+    /// Sets every block to zero, keeping the pattern.
+    pub fn clear(&mut self) {
+        self.diag.iter_mut().for_each(|m| *m = Matrix3::zeros());
+        self.off.iter_mut().for_each(|m| *m = Matrix3::zeros());
     }
+}
+
+/// Where a block of the input lands: its slot in the pattern and whether it is transposed.
+pub type Slot = (usize, bool);
+
+/// Builds a pattern from (i, j) block pairs in any orientation: returns the deduplicated
+/// (row > column) pairs and, for each input pair, its slot and whether it was transposed.
+pub fn pattern(input: &[(usize, usize)]) -> (Vec<(usize, usize)>, Vec<Slot>) {
+    let mut index: HashMap<(usize, usize), usize> = HashMap::with_capacity(input.len());
+    let mut pairs = Vec::new();
+    let slots = input
+        .iter()
+        .map(|&(i, j)| {
+            let (key, transposed) = if i > j {
+                ((i, j), false)
+            } else {
+                ((j, i), true)
+            };
+            let slot = *index.entry(key).or_insert_with(|| {
+                pairs.push(key);
+                pairs.len() - 1
+            });
+            (slot, transposed)
+        })
+        .collect();
+    (pairs, slots)
 }
 
 /// The symbolic part of a factorisation: the elimination order and the row pattern of each
 /// column of the factor (in elimination positions). Reusable while the pattern is unchanged.
 #[derive(Debug, Clone)]
 pub struct Symbolic {
-    /// `order[k]` is the block eliminated k-th; `pos` is its inverse.
+    /// `order[k]` is the block eliminated k-th.
     order: Vec<usize>,
-    pos: Vec<usize>,
     /// Rows (positions > k, sorted) of column k of the factor.
     rows: Vec<Vec<usize>>,
+    /// Where each off-diagonal block of the matrix lands: (column, index in its rows, whether
+    /// it must be transposed).
+    dest: Vec<(usize, usize, bool)>,
 }
 
 impl Symbolic {
@@ -52,7 +79,7 @@ impl Symbolic {
     pub fn analyse(a: &BlockMatrix) -> Self {
         let n = a.n();
         let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for &(i, j) in a.off.keys() {
+        for &(i, j) in &a.pairs {
             adj[i].push(j);
             adj[j].push(i);
         }
@@ -119,7 +146,7 @@ impl Symbolic {
         for (k, &v) in order.iter().enumerate() {
             pos[v] = k;
         }
-        let rows = order
+        let rows: Vec<Vec<usize>> = order
             .iter()
             .map(|&v| {
                 let mut r: Vec<usize> = neigh_at_elim[v].iter().map(|&u| pos[u]).collect();
@@ -127,7 +154,17 @@ impl Symbolic {
                 r
             })
             .collect();
-        Self { order, pos, rows }
+        let dest = a
+            .pairs
+            .iter()
+            .map(|&(i, j)| {
+                let (p, q) = (pos[i], pos[j]);
+                let (row, col, t) = if p > q { (p, q, false) } else { (q, p, true) };
+                let idx = rows[col].binary_search(&row).unwrap_or(usize::MAX);
+                (col, idx, t)
+            })
+            .collect();
+        Self { order, rows, dest }
     }
 
     /// Number of off-diagonal blocks in the factor (fill included).
@@ -154,15 +191,12 @@ impl Symbolic {
             .iter()
             .map(|r| vec![Matrix3::zeros(); r.len()])
             .collect();
-        for (&(i, j), m) in &a.off {
-            let (p, q) = (self.pos[i], self.pos[j]);
-            let (row, col, blk) = if p > q {
-                (p, q, *m)
-            } else {
-                (q, p, m.transpose())
-            };
-            let idx = self.rows[col].binary_search(&row).ok()?;
-            cols[col][idx] += blk;
+        if a.off.len() != self.dest.len() {
+            return None;
+        }
+        for (m, &(col, idx, t)) in a.off.iter().zip(&self.dest) {
+            let blk = if t { m.transpose() } else { *m };
+            *cols[col].get_mut(idx)? += blk;
         }
         let mut lkk: Vec<Matrix3<f64>> = Vec::with_capacity(n);
         for k in 0..n {
@@ -220,7 +254,10 @@ mod tests {
     fn block_cholesky_matches_dense_solve() {
         // A ring of 12 blocks with chords: fill-in is needed.
         let n = 12;
-        let mut a = BlockMatrix::new(n);
+        let mut edges: Vec<(usize, usize)> = (0..n).map(|i| (i, (i + 1) % n)).collect();
+        edges.extend([(0, 6), (3, 9), (2, 10)]);
+        let (pairs, slots) = pattern(&edges);
+        let mut a = BlockMatrix::new(n, pairs);
         let mut dense = DMatrix::<f64>::zeros(3 * n, 3 * n);
         let mut seed = 7u64;
         let mut rnd = || {
@@ -229,14 +266,13 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             ((seed >> 33) as f64 / (1u64 << 31) as f64) - 0.5
         };
-        let mut edges: Vec<(usize, usize)> = (0..n).map(|i| (i, (i + 1) % n)).collect();
-        edges.extend([(0, 6), (3, 9), (2, 10)]);
-        for (i, j) in edges {
+        for (e, &(i, j)) in edges.iter().enumerate() {
             let j3 = Matrix3::from_fn(|_, _| rnd());
             // J = [I, -j3] gives a PSD contribution [[I, -j3], [-j3ᵀ, j3ᵀ j3]].
-            a.add(i, i, &Matrix3::identity());
-            a.add(j, j, &(j3.transpose() * j3));
-            a.add(i, j, &(-j3));
+            a.diag[i] += Matrix3::identity();
+            a.diag[j] += j3.transpose() * j3;
+            let (slot, t) = slots[e];
+            a.off[slot] += if t { -j3.transpose() } else { -j3 };
             for r in 0..3 {
                 for c in 0..3 {
                     dense[(3 * i + r, 3 * i + c)] += if r == c { 1.0 } else { 0.0 };

@@ -60,6 +60,7 @@ pub fn run(args: Args) -> Result<()> {
         "nodes": s.nodes,
         "submaps": s.submaps,
         "loop_closure_searches": s.loop_closure_searches,
+        "global_loop_closure_searches": s.global_loop_closure_searches,
         "loop_closures": s.loop_closures,
         "optimizations": s.optimizations,
         "constraints": run.slam.constraint_count(),
