@@ -177,6 +177,17 @@ fn se3_exp(dx: &Vector6<f64>) -> Isometry3<f64> {
     )
 }
 
+/// Restores the unit norm of a pose's quaternion. nalgebra's `UnitQuaternion` products do not
+/// renormalise, and inverting one takes its conjugate, which is only the inverse at unit norm.
+/// The constant-velocity bookkeeping (delta = previous⁻¹ · current, prediction = current ·
+/// delta) multiplies the norm error by 1 + √2 each frame, so without this a rounding-level
+/// error reaches 1e-5 after ~30 frames and 1e-2 after ~38; a non-unit quaternion turns point
+/// transforms into non-rigid ones (rotation plus scaling), and registration then loses yaw.
+fn rigid(mut m: Isometry3<f64>) -> Isometry3<f64> {
+    m.rotation.renormalize();
+    m
+}
+
 /// Scales a motion: the rotation by its angle, the translation linearly (constant velocity).
 fn scale_motion(m: &Isometry3<f64>, s: f64) -> Isometry3<f64> {
     Isometry3::from_parts(
@@ -269,7 +280,7 @@ pub fn register(
         for p in scratch.iter_mut() {
             *p = (step * nalgebra::Point3::from(*p)).coords;
         }
-        pose = step * pose;
+        pose = rigid(step * pose);
         if dx.norm() < convergence {
             break;
         }
@@ -328,8 +339,9 @@ impl LidarOdometry {
     pub fn set_motion_prior(&mut self, delta: &Pose3) {
         if delta.translation().iter().all(|v| v.is_finite())
             && delta.0.rotation.coords.iter().all(|v| v.is_finite())
+            && delta.0.rotation.quaternion().norm() > 0.5
         {
-            self.delta = delta.0;
+            self.delta = rigid(delta.0);
         }
     }
 
@@ -413,7 +425,7 @@ impl LidarOdometry {
         );
 
         let sigma = self.threshold.sigma();
-        let prediction = self.pose * self.delta;
+        let prediction = rigid(self.pose * self.delta);
         let (new_pose, iterations, correspondences) = if self.map.is_empty() {
             (prediction, 0, 0)
         } else {
@@ -440,7 +452,8 @@ impl LidarOdometry {
             (r.pose, r.iterations, r.correspondences)
         };
         self.threshold.update(&prediction.inv_mul(&new_pose));
-        let delta = self.pose.inv_mul(&new_pose);
+        let new_pose = rigid(new_pose);
+        let delta = rigid(self.pose.inv_mul(&new_pose));
         if self.last_stamp.is_some() {
             self.delta = delta;
         }
