@@ -40,9 +40,8 @@ impl Distance for u16 {
     const ZERO: Self = 0;
     #[inline]
     fn succ(self) -> Self {
-        // Cannot saturate when the table was chosen by `Table::bfs` (fewer than u16::MAX
-        // passable cells); lane costs may, and then stay finite.
-        self.saturating_add(1).min(u16::MAX - 1)
+        // Cannot overflow: `Table::bfs` picks u16 only for fewer than u16::MAX passable cells.
+        self + 1
     }
 }
 
@@ -94,6 +93,8 @@ pub enum Table {
 
 impl Table {
     /// The BFS table of `goal` (all [`UNREACHABLE`] if `goal` is blocked or off the grid).
+    // Not inlined into the lazy `DistanceTable::get`, whose hot path is the lookup.
+    #[inline(never)]
     pub fn bfs(grid: &Grid, goal: Cell) -> Self {
         if grid.passable_count() < u16::MAX as usize {
             // Written directly as u16 (no u32 table to convert): tables dominate set-up time.
