@@ -61,18 +61,22 @@ fn bfs<T: Distance>(grid: &Grid, source: Cell) -> Vec<T> {
     if !grid.is_passable(source) {
         return d;
     }
-    let mut queue = Vec::with_capacity(grid.passable_count());
+    // A queue of fixed size (each passable cell enters at most once) written by index: with no
+    // growth call in the loop, the loop state stays in registers (measured against
+    // `Vec::push`: first solution on warehouse-20-40-10-2-2, 1000 agents, 0.28 → 0.22 s CPU).
+    let mut queue: Vec<Cell> = vec![0; grid.passable_count()];
     d[source as usize] = T::ZERO;
-    queue.push(source);
-    let mut head = 0;
-    while head < queue.len() {
+    queue[0] = source;
+    let (mut head, mut tail) = (0, 1);
+    while head < tail {
         let v = queue[head];
         head += 1;
         let dv = d[v as usize].succ();
         for &u in grid.neighbors(v) {
             if d[u as usize] == T::INF {
                 d[u as usize] = dv;
-                queue.push(u);
+                queue[tail] = u;
+                tail += 1;
             }
         }
     }
