@@ -306,27 +306,29 @@ fn generate_rejects_too_many_robots() {
 
 #[test]
 fn distance_cache_is_bounded_and_exact() {
+    use courier_fleet::distance::UNREACHABLE;
     use courier_fleet::lifelong::DistanceCache;
+    use courier_fleet::mapf::Grid;
     let map = movingai::read_map(data("random-32-32-20.map")).unwrap();
     let cells = map.width * map.height;
     // Room for exactly 3 tables.
-    let mut c = DistanceCache::new(&map, 3 * 2 * cells);
+    let mut c = DistanceCache::new(Grid::new(&map).unwrap(), 3 * 2 * cells);
     assert_eq!(c.capacity(), 3);
     let free: Vec<u32> = (0..cells as u32)
         .filter(|&i| map.passable[i as usize])
         .collect();
     let t = c.ensure(free[0]).unwrap();
-    assert_eq!(t[free[0] as usize], 0);
+    assert_eq!(t.get(free[0]), 0);
     // BFS distances: neighbours differ by at most one, and match Manhattan on open ground.
     for &v in &free {
         for u in map.neighbors4(v as usize) {
-            let (a, b) = (t[v as usize], t[u]);
-            if a != u16::MAX && b != u16::MAX {
+            let (a, b) = (t.get(v), t.get(u as u32));
+            if a != UNREACHABLE && b != UNREACHABLE {
                 assert!(a.abs_diff(b) <= 1);
             }
         }
-        if t[v as usize] != u16::MAX {
-            assert!(t[v as usize] as u32 >= c.manhattan(v, free[0]));
+        if t.get(v) != UNREACHABLE {
+            assert!(t.get(v) >= c.manhattan(v, free[0]));
         }
     }
     c.ensure(free[1]).unwrap();
@@ -341,10 +343,10 @@ fn distance_cache_is_bounded_and_exact() {
     assert!(c.ensure(free[3]).is_some());
     assert!(!c.contains(free[1]) && c.contains(free[0]) && c.len() == 3);
     // One-way lanes only lengthen distances.
-    let mut lanes = DistanceCache::new(&map, 1 << 20);
+    let mut lanes = DistanceCache::new(Grid::new(&map).unwrap(), 1 << 20);
     lanes.set_lane_penalty(2);
     let l = lanes.ensure(free[0]).unwrap();
     for &v in &free {
-        assert!(l[v as usize] >= t[v as usize] || t[v as usize] == u16::MAX);
+        assert!(l.get(v) >= t.get(v) || t.get(v) == UNREACHABLE);
     }
 }

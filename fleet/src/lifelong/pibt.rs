@@ -10,8 +10,9 @@
 //! reserves the robot's own cell, so every action set the planner returns is free of vertex and
 //! edge conflicts by construction (the simulator checks it anyway).
 
-use super::distance::DistanceCache;
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
+use crate::distance::{DistanceCache, Table, UNREACHABLE};
+use crate::mapf::Grid;
 use courier_core::GridMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -102,7 +103,7 @@ struct Step<'a> {
     model: MotionModel,
     states: &'a [AgentState],
     goals: &'a [Option<u32>],
-    tables: &'a [Option<Arc<[u16]>>],
+    tables: &'a [Option<Arc<Table>>],
     cache: &'a DistanceCache,
     occ: &'a mut [u32],
     detour: bool,
@@ -125,13 +126,19 @@ struct Option_ {
 }
 
 impl Planner {
-    pub fn new(map: &GridMap, model: MotionModel, agents: usize, params: PlannerParams) -> Self {
+    /// Fails only if `map` has too many cells for `u32` cell ids.
+    pub fn new(
+        map: &GridMap,
+        model: MotionModel,
+        agents: usize,
+        params: PlannerParams,
+    ) -> Result<Self, super::LifelongError> {
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
-        Self {
+        Ok(Self {
             cache: {
-                let mut c = DistanceCache::new(map, params.cache_bytes);
+                let mut c = DistanceCache::new(Grid::new(map)?, params.cache_bytes);
                 c.set_lane_penalty(params.lane_penalty);
                 c
             },
@@ -146,7 +153,7 @@ impl Planner {
             occ: vec![NONE; cells],
             reserved: vec![NONE; cells],
             fallbacks: 0,
-        }
+        })
     }
 
     /// Distance estimate used by the scheduler: true if a table is held, else Manhattan.
@@ -179,7 +186,7 @@ impl Planner {
 
         // Distance tables, highest priority first, within the table budget.
         let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
-        let mut tables: Vec<Option<Arc<[u16]>>> = vec![None; n];
+        let mut tables: Vec<Option<Arc<Table>>> = vec![None; n];
         let mut new_tables = 0;
         self.fallbacks = 0;
         for &i in &order {
@@ -248,13 +255,13 @@ impl Planner {
         &self,
         states: &[AgentState],
         goals: &[Option<u32>],
-        tables: &[Option<Arc<[u16]>>],
+        tables: &[Option<Arc<Table>>],
         actions: &[Action],
     ) -> u64 {
         let dist = |i: usize, c: u32| -> u64 {
             match (goals[i], &tables[i]) {
-                (Some(_), Some(t)) => match t[c as usize] {
-                    super::distance::UNREACHABLE => 1 << 20,
+                (Some(_), Some(t)) => match t.get(c) {
+                    UNREACHABLE => 1 << 20,
                     d => d as u64,
                 },
                 (Some(g), None) => self.cache.manhattan(c, g) as u64,
@@ -288,7 +295,7 @@ impl Planner {
         &mut self,
         states: &[AgentState],
         goals: &[Option<u32>],
-        tables: &[Option<Arc<[u16]>>],
+        tables: &[Option<Arc<Table>>],
         order: &[usize],
     ) -> Vec<Action> {
         let n = states.len();
@@ -386,8 +393,8 @@ impl Step<'_> {
     /// Distance-to-goal of cell `c` for robot `i`.
     fn dist(&self, i: usize, c: u32) -> u64 {
         match (self.goals[i], &self.tables[i]) {
-            (Some(_), Some(t)) => match t[c as usize] {
-                super::distance::UNREACHABLE => 1 << 20,
+            (Some(_), Some(t)) => match t.get(c) {
+                UNREACHABLE => 1 << 20,
                 d => d as u64,
             },
             (Some(g), None) => self.cache.manhattan(c, g) as u64,

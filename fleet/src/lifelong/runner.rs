@@ -126,7 +126,7 @@ fn run_inner(
     let t0 = Instant::now();
     let mut sim = Simulator::new(problem, params.motion)?;
     let n = problem.starts.len();
-    let mut planner = Planner::new(&problem.map, params.motion, n, params.planner.clone());
+    let mut planner = Planner::new(&problem.map, params.motion, n, params.planner.clone())?;
     let mut scheduler = Scheduler::new(params.scheduler.clone());
     let budget = params.step_time_ms.map(Duration::from_millis);
     let round_robin = problem.rules == TaskRules::RoundRobin;

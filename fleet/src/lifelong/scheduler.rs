@@ -149,8 +149,8 @@ impl Scheduler {
         let cost = |a: usize, k: usize| {
             let from = states[a].loc;
             let travel = match &tabs[k] {
-                Some(t) => match t[from as usize] {
-                    super::distance::UNREACHABLE => u32::MAX as u64 / 4,
+                Some(t) => match t.get(from) {
+                    crate::distance::UNREACHABLE => u32::MAX as u64 / 4,
                     d => d as u64,
                 },
                 None => cache.manhattan(from, firsts[k]) as u64,

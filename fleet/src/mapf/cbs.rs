@@ -9,9 +9,9 @@
 //! at most w times the optimum.
 
 use super::deadline::Deadline;
-use super::dist::DistanceTable;
 use super::instance::{Cell, Instance, NONE};
 use super::validate::path_cost;
+use crate::distance::DistanceTable;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashSet};
 

@@ -10,9 +10,9 @@
 //! (12 bytes per agent) are freed as soon as a node's constraint tree is exhausted.
 
 use super::deadline::Deadline;
-use super::dist::DistanceTable;
 use super::instance::{Cell, Instance, NONE};
 use super::pibt::Pibt;
+use crate::distance::DistanceTable;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;

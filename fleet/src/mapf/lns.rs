@@ -5,9 +5,9 @@
 //! agents in the way of a delayed agent, agents crossing at a map intersection, and random agents.
 
 use super::deadline::Deadline;
-use super::dist::DistanceTable;
 use super::instance::{Cell, Instance, NONE};
 use super::validate::path_cost;
+use crate::distance::DistanceTable;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -23,7 +23,6 @@
 
 pub mod cbs;
 pub mod deadline;
-pub mod dist;
 pub mod instance;
 pub mod lacam;
 pub mod lns;
@@ -31,7 +30,8 @@ pub mod pibt;
 pub mod validate;
 
 pub use deadline::Deadline;
-pub use dist::{DistanceTable, UNREACHABLE, bfs_from};
+// Distance tables live in `crate::distance` (shared with lifelong); re-exported for MAPF users.
+pub use crate::distance::{DistanceTable, UNREACHABLE, bfs_from};
 pub use instance::{Cell, Grid, Instance, NONE};
 pub use pibt::{AgentDistances, Pibt};
 pub use validate::{Costs, path_cost, validate};

@@ -14,8 +14,8 @@
 //! Recursion depth can reach the number of agents in one chain of pushes: run large fleets
 //! (thousands of agents) on a thread with a big stack (the CLI uses 512 MiB).
 
-use super::dist::DistanceTable;
 use super::instance::{Cell, Grid, NONE};
+use crate::distance::DistanceTable;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
