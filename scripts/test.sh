@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
-# Every test of Courier, on a fresh machine: installs what the tests need, then runs
-# formatting, lints, the test suite and the ROS 2 type-check.
+# Every test of Courier, on a fresh machine with only Rust (rustup): installs what the tests
+# need, then runs formatting, lints, the test suite and the ROS 2 type-check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "toolchain"
+# ---- install ---------------------------------------------------------------------------------
+# Add what a test needs to these lists (one place); installed only when missing.
+APT_PACKAGES=()   # Debian/Ubuntu packages, e.g. (libfoo-dev)
+PIP_PACKAGES=()   # Python packages, e.g. (numpy)
+
+step "install: Rust toolchain (rust-toolchain.toml pins it, with rustfmt and clippy)"
 rustup show active-toolchain || rustup toolchain install
 cargo --version
 
+if ((${#APT_PACKAGES[@]})); then
+  step "install: apt packages ${APT_PACKAGES[*]}"
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
+if ((${#PIP_PACKAGES[@]})); then
+  step "install: pip packages ${PIP_PACKAGES[*]}"
+  python3 -m pip install --quiet "${PIP_PACKAGES[@]}"
+fi
+# Nothing is needed for the ROS 2 type-check: r2r's doc-only feature uses its bundled message
+# bindings, so neither ROS 2 nor libclang is required (checked on Debian 12 without either).
+
+# ---- checks ----------------------------------------------------------------------------------
 step "cargo fmt --check"
 cargo fmt --all --check
 

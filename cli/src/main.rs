@@ -20,8 +20,18 @@ enum Command {
     Sim(cmd::sim::Args),
     /// Measure speed and quality on real data; prints JSON lines.
     Bench(cmd::bench::Args),
+    /// One-shot multi-agent path finding on a MovingAI map + scenario (LaCAM + LNS, or CBS).
+    Mapf(cmd::mapf::Args),
+    /// Plan paths: `plan grid` answers MovingAI grid queries optimally.
+    Plan(cmd::plan::Args),
     /// Lifelong warehouse operation (LoRR rules): tasks over time, assignment, per-step planning.
     Lifelong(cmd::lifelong::Args),
+    /// Fastest road routes and delivery-run ordering on an OpenStreetMap graph.
+    Route(cmd::route::Args),
+    /// 2D SLAM (laser + odometry) over a CARMEN log: optimised poses per scan, Nav2 map.
+    Slam(cmd::slam::Args),
+    /// Point cloud perception: ground segmentation, obstacles and tracks.
+    Perception(cmd::perception::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,6 +40,11 @@ fn main() -> anyhow::Result<()> {
         Command::Info(args) => cmd::info::run(args),
         Command::Sim(args) => cmd::sim::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Mapf(args) => cmd::mapf::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
         Command::Lifelong(args) => cmd::lifelong::run(args),
+        Command::Route(args) => cmd::route::run(args),
+        Command::Slam(args) => cmd::slam::run(args),
+        Command::Perception(args) => cmd::perception::run(args),
     }
 }

@@ -303,3 +303,50 @@ fn generate_rejects_too_many_robots() {
     let e = Problem::generate("g", open_map(2, 2), 5, 0).unwrap_err();
     assert!(e.to_string().contains("5 robots"), "{e}");
 }
+
+#[test]
+fn distance_cache_is_bounded_and_exact() {
+    use courier_fleet::distance::UNREACHABLE;
+    use courier_fleet::lifelong::DistanceCache;
+    use courier_fleet::mapf::Grid;
+    let map = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let cells = map.width * map.height;
+    // Room for exactly 3 tables.
+    let mut c = DistanceCache::new(Grid::new(&map).unwrap(), 3 * 2 * cells);
+    assert_eq!(c.capacity(), 3);
+    let free: Vec<u32> = (0..cells as u32)
+        .filter(|&i| map.passable[i as usize])
+        .collect();
+    let t = c.ensure(free[0]).unwrap();
+    assert_eq!(t.get(free[0]), 0);
+    // BFS distances: neighbours differ by at most one, and match Manhattan on open ground.
+    for &v in &free {
+        for u in map.neighbors4(v as usize) {
+            let (a, b) = (t.get(v), t.get(u as u32));
+            if a != UNREACHABLE && b != UNREACHABLE {
+                assert!(a.abs_diff(b) <= 1);
+            }
+        }
+        if t.get(v) != UNREACHABLE {
+            assert!(t.get(v) >= c.manhattan(v, free[0]));
+        }
+    }
+    c.ensure(free[1]).unwrap();
+    c.ensure(free[2]).unwrap();
+    // Full, and all three used in this step: no room, nothing evicted.
+    assert!(c.ensure(free[3]).is_none());
+    assert_eq!(c.len(), 3);
+    // Next step the least recently used one makes way.
+    c.tick();
+    c.get(free[0]);
+    c.get(free[2]);
+    assert!(c.ensure(free[3]).is_some());
+    assert!(!c.contains(free[1]) && c.contains(free[0]) && c.len() == 3);
+    // One-way lanes only lengthen distances.
+    let mut lanes = DistanceCache::new(Grid::new(&map).unwrap(), 1 << 20);
+    lanes.set_lane_penalty(2);
+    let l = lanes.ensure(free[0]).unwrap();
+    for &v in &free {
+        assert!(l.get(v) >= t.get(v) || t.get(v) == UNREACHABLE);
+    }
+}

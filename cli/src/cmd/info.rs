@@ -1,13 +1,15 @@
 //! `courier info FILE`: a human summary of any file Courier reads.
 
 use anyhow::{Result, bail};
-use courier_core::formats::{carmen, kitti, movingai};
+use courier_core::OccupancyGrid;
+use courier_core::formats::{carmen, kitti, movingai, nav2, pcd};
 use courier_core::msgs::PointCloud;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A MovingAI .map or .scen, a CARMEN log (.clf/.log), or a point cloud (KITTI .bin, nuScenes .pcd.bin).
+    /// A MovingAI .map or .scen, a CARMEN log (.clf/.log), a Nav2 map (.yaml with its image, or a
+    /// bare .pgm), or a point cloud (.pcd, KITTI .bin, nuScenes .pcd.bin).
     pub file: PathBuf,
 }
 
@@ -18,6 +20,9 @@ enum Kind {
     Scenario,
     CarmenLog,
     BinCloud,
+    Nav2Yaml,
+    Pgm,
+    Pcd,
 }
 
 fn kind_of(path: &Path) -> Option<Kind> {
@@ -28,6 +33,9 @@ fn kind_of(path: &Path) -> Option<Kind> {
         "scen" => Kind::Scenario,
         "clf" | "log" => Kind::CarmenLog,
         "bin" => Kind::BinCloud,
+        "yaml" | "yml" => Kind::Nav2Yaml,
+        "pgm" => Kind::Pgm,
+        "pcd" => Kind::Pcd,
         _ => return None,
     })
 }
@@ -41,7 +49,7 @@ pub fn run(args: Args) -> Result<()> {
 pub fn summarize(path: &Path) -> Result<String> {
     let Some(kind) = kind_of(path) else {
         bail!(
-            "{}: unknown file type (expected .map, .scen, .clf, .log, .bin)",
+            "{}: unknown file type (expected .map, .scen, .clf, .log, .yaml, .pgm, .pcd, .bin)",
             path.display()
         );
     };
@@ -105,8 +113,90 @@ pub fn summarize(path: &Path) -> Result<String> {
             let c = kitti::read_bin_auto(path)?;
             out += &cloud_summary(&c, "float32 point records");
         }
+        Kind::Nav2Yaml => {
+            let m = nav2::read_map(path)?;
+            let meta = &m.meta;
+            out += &format!(
+                "kind: Nav2 map\nimage: {}\nmode: {:?}, negate: {}, occupied_thresh: {}, free_thresh: {}\n",
+                m.image_path.display(),
+                meta.mode,
+                u8::from(meta.negate),
+                meta.occupied_thresh,
+                meta.free_thresh
+            );
+            out += &grid_summary(&m.grid);
+        }
+        Kind::Pgm => {
+            let img = nav2::read_pgm(path)?;
+            // Without a yaml, read it as Nav2 would with its usual settings.
+            let meta = nav2::MapYaml::new(path, 1.0, [0.0; 3]);
+            let grid = nav2::pgm_to_grid(&img, &meta);
+            let (free, occ, unknown) = grid.census();
+            out += &format!(
+                "kind: PGM image\nsize: {} x {} pixels (width x height), maxval {}\nas a Nav2 trinary map (negate 0, occupied_thresh 0.65, free_thresh 0.25): free {free}, occupied {occ}, unknown {unknown}\n",
+                img.width, img.height, img.maxval
+            );
+        }
+        Kind::Pcd => {
+            let p = pcd::read_pcd(path)?;
+            let h = &p.header;
+            let fields: Vec<String> = h
+                .fields
+                .iter()
+                .map(|f| {
+                    let count = if f.count > 1 {
+                        format!("x{}", f.count)
+                    } else {
+                        String::new()
+                    };
+                    format!("{}:{:?}{}{count}", f.name, f.kind, f.size)
+                })
+                .collect();
+            out += &cloud_summary(&p.cloud, "PCD");
+            out += &format!(
+                "format: PCD v{}, DATA {:?}, {} x {} (width x height)\nfields: {}\nviewpoint: {:?}\n",
+                h.version,
+                h.data,
+                h.width,
+                h.height,
+                fields.join(" "),
+                h.viewpoint
+            );
+            if let Some(t) = &p.cloud.time {
+                let (lo, hi) = t
+                    .iter()
+                    .filter(|v| v.is_finite())
+                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                        (a.min(v), b.max(v))
+                    });
+                let unknown = t.iter().filter(|v| !v.is_finite()).count();
+                if lo <= hi {
+                    out += &format!(
+                        "point times: {lo:.6} .. {hi:.6} s after {} ({unknown} points without a time)\n",
+                        p.cloud.stamp
+                    );
+                }
+            }
+        }
     }
     Ok(out)
+}
+
+fn grid_summary(g: &OccupancyGrid) -> String {
+    let (free, occ, unknown) = g.census();
+    let (w, h) = (
+        g.width() as f64 * g.resolution,
+        g.height() as f64 * g.resolution,
+    );
+    format!(
+        "size: {} x {} cells (width x height)\nresolution: {} m/cell\norigin: x {} m, y {} m, yaw {} rad\nextent: {w:.2} x {h:.2} m\ncells: free {free}, occupied {occ}, unknown {unknown}\n",
+        g.width(),
+        g.height(),
+        g.resolution,
+        g.origin.x(),
+        g.origin.y(),
+        g.origin.theta()
+    )
 }
 
 fn cloud_summary(c: &PointCloud, kind: &str) -> String {

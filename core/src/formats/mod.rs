@@ -5,3 +5,5 @@
 pub mod carmen;
 pub mod kitti;
 pub mod movingai;
+pub mod nav2;
+pub mod pcd;

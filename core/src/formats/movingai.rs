@@ -78,7 +78,8 @@ pub fn parse_map(text: &str, file: impl AsRef<Path>) -> Result<GridMap, FormatEr
         .ok_or_else(|| FormatError::at_line(file, header_end + 1, "header has no `height`"))?;
     let width =
         width.ok_or_else(|| FormatError::at_line(file, header_end + 1, "header has no `width`"))?;
-    let mut passable = Vec::with_capacity(width * height);
+    // Bounded by the text size so a garbled header cannot demand a huge allocation.
+    let mut passable = Vec::with_capacity((width * height).min(text.len()));
     for row in 0..height {
         let ends = || {
             FormatError::at_line(

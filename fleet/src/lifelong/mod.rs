@@ -15,7 +15,6 @@
 //! assert!(m.tasks_completed > 0);
 //! ```
 
-mod distance;
 mod motion;
 mod pibt;
 mod problem;
@@ -23,7 +22,8 @@ mod runner;
 mod scheduler;
 mod sim;
 
-pub use distance::DistanceCache;
+// The bounded table cache lives in `crate::distance` (shared with MAPF); re-exported here.
+pub use crate::distance::DistanceCache;
 pub use motion::{Action, AgentState, MotionModel, apply, direction_to, neighbor, turns};
 pub use pibt::{Planner, PlannerParams};
 pub use problem::{Problem, TaskRules};
@@ -63,6 +63,9 @@ pub enum LifelongError {
     },
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// An error of the shared fleet building blocks (e.g. a map too large for `u32` cell ids).
+    #[error(transparent)]
+    Fleet(#[from] crate::error::FleetError),
 }
 
 impl LifelongError {

@@ -31,22 +31,6 @@ pub enum Action {
     Move(u8),
 }
 
-impl Action {
-    /// The LoRR letter of an action (`F`, `R`, `C`, `W`); 4-connected moves as `E`, `S`, `Wm`, `N`.
-    pub fn letter(self) -> &'static str {
-        match self {
-            Action::Wait => "W",
-            Action::Forward => "F",
-            Action::Clockwise => "R",
-            Action::CounterClockwise => "C",
-            Action::Move(0) => "E",
-            Action::Move(1) => "S",
-            Action::Move(2) => "Wm",
-            Action::Move(_) => "N",
-        }
-    }
-}
-
 /// A robot's pose on the grid: cell index `row * width + col` and orientation (0=E … 3=N;
 /// ignored by the 4-connected model, where it stays 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -10,8 +10,9 @@
 //! reserves the robot's own cell, so every action set the planner returns is free of vertex and
 //! edge conflicts by construction (the simulator checks it anyway).
 
-use super::distance::DistanceCache;
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
+use crate::distance::{DistanceCache, Table, UNREACHABLE};
+use crate::mapf::Grid;
 use courier_core::GridMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,12 +36,12 @@ pub struct PlannerParams {
     /// At most this many new distance tables per step (default: no limit). A count, not a
     /// time, so runs with it are reproducible.
     pub max_new_tables_per_step: usize,
-    /// Rotation model: when the cell in front is blocked, rank turning toward a detour
-    /// against waiting with that cell left out (default true).
+    /// Rotation model with `cell_space` off: when the cell in front is blocked, rank turning
+    /// toward a detour against waiting with that cell left out (default true).
     pub detour_when_blocked: bool,
     /// Rotation model: plan cell moves with 4-connected PIBT and turn toward cells not in
     /// front (staying put), instead of searching over forward/turn/wait directly
-    /// (default true).
+    /// (default true; the direct search deadlocked on RANDOM-01: 26 tasks instead of 518).
     pub cell_space: bool,
     /// Cell-space planning: cost of one 90° turn needed to enter a neighbour, in quarter
     /// steps (default 4: a turn costs a step, as it does).
@@ -51,6 +52,12 @@ pub struct PlannerParams {
     pub rollouts: usize,
     /// Share of the step budget after which no further pass starts (default 0.8).
     pub rollout_time_share: f64,
+    /// Extra cost of a step against its one-way lane (see
+    /// [`DistanceCache::set_lane_penalty`]; default 0: shortest paths).
+    pub lane_penalty: u16,
+    /// 4-connected model: cost, in quarter steps, of changing direction (default 4; on
+    /// RANDOM-01..04 it took tasks done from 496/484/507/588 with 0 to 647/1087/1185/1330).
+    pub inertia_quarters: u64,
 }
 
 impl Default for PlannerParams {
@@ -65,6 +72,8 @@ impl Default for PlannerParams {
             turn_cost_quarters: 4,
             rollouts: 1,
             rollout_time_share: 0.8,
+            lane_penalty: 0,
+            inertia_quarters: 4,
         }
     }
 }
@@ -78,6 +87,8 @@ pub struct Planner {
     pub cache: DistanceCache,
     /// Steps since each robot's goal last changed (PIBT's dynamic priority).
     elapsed: Vec<u32>,
+    /// 4-connected model: direction of each robot's last move.
+    heading: Vec<u8>,
     last_goal: Vec<Option<u32>>,
     tie: Vec<u32>,
     rng: ChaCha8Rng,
@@ -92,7 +103,7 @@ struct Step<'a> {
     model: MotionModel,
     states: &'a [AgentState],
     goals: &'a [Option<u32>],
-    tables: &'a [Option<Arc<[u16]>>],
+    tables: &'a [Option<Arc<Table>>],
     cache: &'a DistanceCache,
     occ: &'a mut [u32],
     detour: bool,
@@ -115,23 +126,34 @@ struct Option_ {
 }
 
 impl Planner {
-    pub fn new(map: &GridMap, model: MotionModel, agents: usize, params: PlannerParams) -> Self {
+    /// Fails only if `map` has too many cells for `u32` cell ids.
+    pub fn new(
+        map: &GridMap,
+        model: MotionModel,
+        agents: usize,
+        params: PlannerParams,
+    ) -> Result<Self, super::LifelongError> {
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
-        Self {
-            cache: DistanceCache::new(map, params.cache_bytes),
+        Ok(Self {
+            cache: {
+                let mut c = DistanceCache::new(Grid::new(map)?, params.cache_bytes);
+                c.set_lane_penalty(params.lane_penalty);
+                c
+            },
             params,
             model,
             map: map.clone(),
             elapsed: vec![0; agents],
+            heading: vec![0; agents],
             last_goal: vec![None; agents],
             tie,
             rng,
             occ: vec![NONE; cells],
             reserved: vec![NONE; cells],
             fallbacks: 0,
-        }
+        })
     }
 
     /// Distance estimate used by the scheduler: true if a table is held, else Manhattan.
@@ -164,7 +186,7 @@ impl Planner {
 
         // Distance tables, highest priority first, within the table budget.
         let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
-        let mut tables: Vec<Option<Arc<[u16]>>> = vec![None; n];
+        let mut tables: Vec<Option<Arc<Table>>> = vec![None; n];
         let mut new_tables = 0;
         self.fallbacks = 0;
         for &i in &order {
@@ -182,6 +204,16 @@ impl Planner {
             }
         }
 
+        // 4-connected: plan as if facing the last move's direction, so that a small
+        // "turn" cost gives robots inertia (fewer back-and-forth oscillations).
+        let headed: Vec<AgentState> = match self.model {
+            MotionModel::Rotation => states.to_vec(),
+            MotionModel::FourConnected => states
+                .iter()
+                .zip(&self.heading)
+                .map(|(s, &dir)| AgentState { loc: s.loc, dir })
+                .collect(),
+        };
         let rollout_deadline = budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
         let mut best: Option<(u64, Vec<Action>)> = None;
         for r in 0..self.params.rollouts.max(1) {
@@ -203,13 +235,19 @@ impl Planner {
                 keyed.sort_unstable();
                 keyed.into_iter().map(|k| k.2).collect()
             };
-            let actions = self.plan_once(states, goals, &tables, &order);
+            let actions = self.plan_once(&headed, goals, &tables, &order);
             let score = self.score(states, goals, &tables, &actions);
             if best.as_ref().is_none_or(|b| score < b.0) {
                 best = Some((score, actions));
             }
         }
-        best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n])
+        let actions = best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n]);
+        for (h, a) in self.heading.iter_mut().zip(&actions) {
+            if let Action::Move(k) = a {
+                *h = *k;
+            }
+        }
+        actions
     }
 
     /// Sum over robots of the cost-to-go after `actions` (lower is better).
@@ -217,13 +255,13 @@ impl Planner {
         &self,
         states: &[AgentState],
         goals: &[Option<u32>],
-        tables: &[Option<Arc<[u16]>>],
+        tables: &[Option<Arc<Table>>],
         actions: &[Action],
     ) -> u64 {
         let dist = |i: usize, c: u32| -> u64 {
             match (goals[i], &tables[i]) {
-                (Some(_), Some(t)) => match t[c as usize] {
-                    super::distance::UNREACHABLE => 1 << 20,
+                (Some(_), Some(t)) => match t.get(c) {
+                    UNREACHABLE => 1 << 20,
                     d => d as u64,
                 },
                 (Some(g), None) => self.cache.manhattan(c, g) as u64,
@@ -257,7 +295,7 @@ impl Planner {
         &mut self,
         states: &[AgentState],
         goals: &[Option<u32>],
-        tables: &[Option<Arc<[u16]>>],
+        tables: &[Option<Arc<Table>>],
         order: &[usize],
     ) -> Vec<Action> {
         let n = states.len();
@@ -280,7 +318,7 @@ impl Planner {
             turn_cost: if self.model == MotionModel::Rotation {
                 self.params.turn_cost_quarters
             } else {
-                0
+                self.params.inertia_quarters
             },
             reserved: &mut self.reserved,
             next: states.iter().map(|s| s.loc).collect(),
@@ -355,8 +393,8 @@ impl Step<'_> {
     /// Distance-to-goal of cell `c` for robot `i`.
     fn dist(&self, i: usize, c: u32) -> u64 {
         match (self.goals[i], &self.tables[i]) {
-            (Some(_), Some(t)) => match t[c as usize] {
-                super::distance::UNREACHABLE => 1 << 20,
+            (Some(_), Some(t)) => match t.get(c) {
+                UNREACHABLE => 1 << 20,
                 d => d as u64,
             },
             (Some(g), None) => self.cache.manhattan(c, g) as u64,

@@ -126,7 +126,7 @@ fn run_inner(
     let t0 = Instant::now();
     let mut sim = Simulator::new(problem, params.motion)?;
     let n = problem.starts.len();
-    let mut planner = Planner::new(&problem.map, params.motion, n, params.planner.clone());
+    let mut planner = Planner::new(&problem.map, params.motion, n, params.planner.clone())?;
     let mut scheduler = Scheduler::new(params.scheduler.clone());
     let budget = params.step_time_ms.map(Duration::from_millis);
     let round_robin = problem.rules == TaskRules::RoundRobin;
@@ -144,7 +144,8 @@ fn run_inner(
             sim.assignment().to_vec()
         } else {
             let table_deadline = budget.map(|b| start + b.mul_f64(0.3));
-            scheduler.schedule(&sim, &mut planner, table_deadline)
+            let deadline = budget.map(|b| start + b.mul_f64(0.5));
+            scheduler.schedule(&sim, &mut planner, table_deadline, deadline)
         };
         let goals: Vec<Option<u32>> = schedule
             .iter()

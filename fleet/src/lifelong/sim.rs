@@ -302,9 +302,8 @@ impl Simulator {
                 }
             }
         }
-        for (old, new) in self.states.iter().zip(&next) {
+        for old in &self.states {
             self.occ[old.loc as usize] = NONE;
-            let _ = new;
         }
         for (i, new) in next.iter().enumerate() {
             self.occ[new.loc as usize] = i as u32;

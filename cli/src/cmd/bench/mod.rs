@@ -6,7 +6,14 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::time::{Duration, Instant};
 
+mod lifelong;
+mod localization;
+mod mapf;
+mod perception;
+mod plan_grid;
+mod plan_hybrid;
 mod read;
+mod slam;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,11 +25,32 @@ pub struct Args {
 pub enum What {
     /// Read speed of Courier's file readers on a file (MovingAI, CARMEN, point clouds).
     Read(read::Args),
+    /// MAPF solver success rate, first-solution time and SoC / lower bound on MovingAI maps.
+    Mapf(mapf::Args),
+    /// Grid search speed and exactness (JPS, A*) against a plain `pathfinding` A* on a MovingAI map + scenario.
+    PlanGrid(plan_grid::Args),
+    /// Hybrid-A* planning time and success rate on seeded parking-lot, corridor and campus scenes.
+    PlanHybrid(plan_hybrid::Args),
+    /// 2D SLAM accuracy (Kümmerle relation metric) and speed on a CARMEN log with relations.
+    Slam(slam::Args),
+    /// Localization: LiDAR odometry on real frames and in simulation, fusion, AMCL.
+    Localization(localization::Args),
+    /// Ground segmentation P/R/F1 on a labelled frame, ground and full-chain speed per frame.
+    Perception(perception::Args),
+    /// Lifelong operation on LoRR instances: tasks completed and per-step planning time.
+    Lifelong(lifelong::Args),
 }
 
 pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Read(a) => read::run(a),
+        What::Mapf(a) => mapf::run(a),
+        What::PlanGrid(a) => plan_grid::run(a),
+        What::PlanHybrid(a) => plan_hybrid::run(a),
+        What::Slam(a) => slam::run(a),
+        What::Localization(a) => localization::run(a),
+        What::Perception(a) => perception::run(a),
+        What::Lifelong(a) => lifelong::run(a),
     }
 }
 

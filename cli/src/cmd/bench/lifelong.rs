@@ -1,0 +1,60 @@
+//! `courier bench lifelong`: per-step planning time (wall and thread CPU) and tasks completed
+//! of lifelong operation on LoRR instances, as JSON lines (one per instance, then a summary).
+
+use anyhow::{Context, Result};
+use courier_fleet::lifelong::{self, LifelongParams};
+use courier_fleet::lorr;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// LoRR instance `.json` files (2023 or 2024).
+    #[arg(required = true)]
+    pub instances: Vec<PathBuf>,
+    /// Steps per instance (default: each instance's own).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Per-step budget in ms (0 = none).
+    #[arg(long, default_value_t = 1000)]
+    pub step_time_ms: u64,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let params = LifelongParams {
+        step_time_ms: (args.step_time_ms > 0).then_some(args.step_time_ms),
+        ..Default::default()
+    };
+    let (mut tasks, mut steps_total, mut cpu_sum) = (0usize, 0usize, 0.0f64);
+    for path in &args.instances {
+        let (p, year) = lorr::read_instance(path)
+            .with_context(|| format!("reading LoRR instance {}", path.display()))?;
+        let steps = args.steps.or(p.steps).unwrap_or(1000);
+        let m = lifelong::run(&p, steps, &params, |_, _| {})?;
+        tasks += m.tasks_completed;
+        steps_total += m.steps;
+        cpu_sum += m.plan_cpu_ms.mean * m.steps as f64;
+        super::emit(&json!({
+            "bench": "lifelong",
+            "instance": m.name,
+            "rules": format!("{year:?}"),
+            "agents": m.agents,
+            "steps": m.steps,
+            "tasks_completed": m.tasks_completed,
+            "errands_completed": m.errands_completed,
+            "plan_wall_ms": m.plan_wall_ms,
+            "plan_cpu_ms": m.plan_cpu_ms,
+            "over_budget_steps": m.over_budget_steps,
+            "refused_plans": m.refused_plans,
+        }));
+    }
+    super::emit(&json!({
+        "bench": "lifelong",
+        "summary": true,
+        "instances": args.instances.len(),
+        "steps": steps_total,
+        "tasks_completed": tasks,
+        "plan_cpu_ms_mean": if steps_total > 0 { cpu_sum / steps_total as f64 } else { 0.0 },
+    }));
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! `courier mapf`: one-shot multi-agent path finding on a MovingAI map and scenario.
+
+use anyhow::{Context, Result, bail};
+use courier_core::formats::movingai;
+use courier_fleet::mapf::{self, Instance, MapfOutcome, MapfParams};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// MovingAI `.map` file.
+    #[arg(long)]
+    pub map: PathBuf,
+    /// MovingAI `.scen` file; its map column is ignored, its width and height must match.
+    #[arg(long)]
+    pub scen: PathBuf,
+    /// Number of agents: the first N rows of the scenario.
+    #[arg(long)]
+    pub agents: usize,
+    /// Time limit in seconds (wall clock, whole run).
+    #[arg(long, default_value_t = 10.0)]
+    pub time_limit: f64,
+    /// Seed of every random choice (the first solution is identical for a given seed).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Solver: `lacam` (LaCAM + LNS refinement, for any size) or `cbs` (optimal, small only;
+    /// `cbs:W` is bounded-suboptimal within factor W, e.g. `cbs:1.1`).
+    #[arg(long, default_value = "lacam")]
+    pub solver: String,
+    /// Stop at the first solution (no LNS refinement).
+    #[arg(long)]
+    pub no_refine: bool,
+    /// Count the time limit in the solver thread's CPU time instead of wall time (for
+    /// benchmarks on a shared machine).
+    #[arg(long)]
+    pub cpu_clock: bool,
+    /// Agents replanned together per LNS iteration.
+    #[arg(long, default_value_t = 4)]
+    pub lns_neighborhood: usize,
+    /// Write the result (with paths) as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Loads the first `agents` agents of a scenario on a map (errors name the file and row).
+pub fn load(map: &PathBuf, scen: &PathBuf, agents: usize) -> Result<Instance> {
+    let grid = movingai::read_map(map)?;
+    let sc = movingai::read_scen(scen)?;
+    Instance::from_scen(&grid, &sc, agents).with_context(|| format!("scenario {}", scen.display()))
+}
+
+/// Runs `f` on a thread with a large stack (PIBT recurses once per pushed agent).
+pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(f)?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the solver thread panicked"))
+}
+
+/// Solves with the chosen solver; CBS results are validated like the others.
+pub fn run_solver(inst: &Instance, solver: &str, params: &MapfParams) -> Result<MapfOutcome> {
+    let (name, w) = solver.split_once(':').unwrap_or((solver, "1"));
+    let w: f64 = w
+        .parse()
+        .ok()
+        .filter(|w: &f64| w.is_finite() && *w >= 1.0)
+        .with_context(|| format!("bad suboptimality factor in {solver:?}: need a number >= 1"))?;
+    match name {
+        "lacam" => Ok(mapf::solve(inst, params)?),
+        "cbs" => {
+            let t0 = std::time::Instant::now();
+            let deadline = if params.cpu_clock {
+                mapf::Deadline::cpu_in(params.time_limit_s)
+            } else {
+                mapf::Deadline::wall_in(params.time_limit_s)
+            };
+            let dist = mapf::DistanceTable::new(&inst.grid, inst.goals.clone());
+            let lower_bound = (0..inst.num_agents())
+                .map(|i| dist.get(i, inst.starts[i]) as u64)
+                .sum();
+            let (paths, _) = mapf::cbs::solve(inst, &dist, w, &deadline);
+            let mut out = MapfOutcome {
+                solved: false,
+                paths: Vec::new(),
+                runtime_s: 0.0,
+                first_solution_s: None,
+                first_sum_of_costs: 0,
+                sum_of_costs: 0,
+                makespan: 0,
+                lower_bound,
+                lacam_nodes: 0,
+                lns_iterations: 0,
+            };
+            if let Some(paths) = paths {
+                let c = mapf::validate(inst, &paths)?;
+                out.first_solution_s = Some(t0.elapsed().as_secs_f64());
+                (out.solved, out.paths) = (true, paths);
+                (out.sum_of_costs, out.first_sum_of_costs, out.makespan) =
+                    (c.sum_of_costs, c.sum_of_costs, c.makespan);
+            }
+            out.runtime_s = t0.elapsed().as_secs_f64();
+            Ok(out)
+        }
+        other => bail!("unknown solver {other:?} (expected lacam or cbs)"),
+    }
+}
+
+/// The result JSON without paths.
+pub fn summary(out: &MapfOutcome, agents: usize) -> serde_json::Value {
+    json!({
+        "solved": out.solved,
+        "agents": agents,
+        "runtime_s": out.runtime_s,
+        "first_solution_s": out.first_solution_s,
+        "first_sum_of_costs": out.first_sum_of_costs,
+        "sum_of_costs": out.sum_of_costs,
+        "makespan": out.makespan,
+        "lower_bound": out.lower_bound,
+        "lacam_nodes": out.lacam_nodes,
+        "lns_iterations": out.lns_iterations,
+    })
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let inst = load(&args.map, &args.scen, args.agents)?;
+    let params = MapfParams {
+        time_limit_s: args.time_limit,
+        seed: args.seed,
+        refine: !args.no_refine,
+        cpu_clock: args.cpu_clock,
+        lns_neighborhood: args.lns_neighborhood,
+    };
+    let solver = args.solver.clone();
+    let (inst, out) = with_big_stack(move || {
+        let out = run_solver(&inst, &solver, &params);
+        (inst, out)
+    })?;
+    let out = out?;
+    let mut value = summary(&out, args.agents);
+    println!("{value}");
+    if let Some(path) = &args.out {
+        let paths: Vec<Vec<[u32; 2]>> = out
+            .paths
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .map(|&v| {
+                        let (x, y) = inst.grid.xy(v);
+                        [x, y]
+                    })
+                    .collect()
+            })
+            .collect();
+        value["paths"] = json!(paths);
+        std::fs::write(path, value.to_string())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,401 @@
+//! Per-goal distance tables over a [`Grid`]: the one place where fleet computes and stores
+//! "how far is every cell from this goal". One-shot MAPF keeps one lazily filled table per agent
+//! ([`DistanceTable`]); lifelong operation keeps a memory-bounded cache of tables keyed by goal
+//! cell ([`DistanceCache`], with a Manhattan fallback for goals that get no table).
+//!
+//! A table is a full BFS from the goal (the grid is undirected, so the distance to the goal
+//! equals the distance from it). It is stored as `u16` when every distance fits (fewer than
+//! 65,535 passable cells), halving memory for large fleets: 10,000 agents on a 55,760-cell
+//! warehouse take 1.1 GB instead of 2.2 GB; larger grids get `u32` tables.
+//!
+//! ```
+//! use courier_core::maps::GridMap;
+//! use courier_fleet::distance::{DistanceTable, UNREACHABLE};
+//! use courier_fleet::mapf::Grid;
+//! let map = GridMap::new(3, 2, vec![true, false, true, true, true, true]);
+//! let grid = Grid::new(&map).unwrap();
+//! let dist = DistanceTable::new(&grid, vec![2]);
+//! assert_eq!(dist.get(0, 0), 4); // (0,0) → (0,1) → (1,1) → (2,1) → (2,0)
+//! assert_eq!(dist.get(0, 1), UNREACHABLE); // blocked cell
+//! ```
+
+use crate::mapf::{Cell, Grid};
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Distance meaning "unreachable" (also returned for blocked cells).
+pub const UNREACHABLE: u32 = u32::MAX;
+
+/// A distance value a table can hold: `u16` (compact) or `u32`.
+trait Distance: Copy + Eq {
+    const INF: Self;
+    const ZERO: Self;
+    /// One more step (never reaching [`Self::INF`]).
+    fn succ(self) -> Self;
+}
+
+impl Distance for u16 {
+    const INF: Self = u16::MAX;
+    const ZERO: Self = 0;
+    #[inline]
+    fn succ(self) -> Self {
+        // Cannot overflow: `Table::bfs` picks u16 only for fewer than u16::MAX passable cells.
+        self + 1
+    }
+}
+
+impl Distance for u32 {
+    const INF: Self = u32::MAX;
+    const ZERO: Self = 0;
+    #[inline]
+    fn succ(self) -> Self {
+        // Grid cell ids are below u32::MAX, so a BFS distance is too.
+        self + 1
+    }
+}
+
+/// Breadth-first distances from `source` to every cell (`INF` where there is no path).
+fn bfs<T: Distance>(grid: &Grid, source: Cell) -> Vec<T> {
+    let mut d = vec![T::INF; grid.size()];
+    if !grid.is_passable(source) {
+        return d;
+    }
+    // A queue of fixed size (each passable cell enters at most once) written by index: with no
+    // growth call in the loop, the loop state stays in registers (measured against
+    // `Vec::push`: first solution on warehouse-20-40-10-2-2, 1000 agents, 0.28 → 0.22 s CPU).
+    let mut queue: Vec<Cell> = vec![0; grid.passable_count()];
+    d[source as usize] = T::ZERO;
+    queue[0] = source;
+    let (mut head, mut tail) = (0, 1);
+    while head < tail {
+        let v = queue[head];
+        head += 1;
+        let dv = d[v as usize].succ();
+        for &u in grid.neighbors(v) {
+            if d[u as usize] == T::INF {
+                d[u as usize] = dv;
+                queue[tail] = u;
+                tail += 1;
+            }
+        }
+    }
+    d
+}
+
+/// Distances from `source` to every cell by BFS ([`UNREACHABLE`] where there is no path).
+pub fn bfs_from(grid: &Grid, source: Cell) -> Vec<u32> {
+    bfs(grid, source)
+}
+
+/// One goal's distance table: the distance of every cell of the grid to the goal.
+#[derive(Debug, Clone)]
+pub enum Table {
+    Small(Box<[u16]>),
+    Large(Box<[u32]>),
+}
+
+impl Table {
+    /// The BFS table of `goal` (all [`UNREACHABLE`] if `goal` is blocked or off the grid).
+    // Not inlined into the lazy `DistanceTable::get`, whose hot path is the lookup.
+    #[inline(never)]
+    pub fn bfs(grid: &Grid, goal: Cell) -> Self {
+        if grid.passable_count() < u16::MAX as usize {
+            // Written directly as u16 (no u32 table to convert): tables dominate set-up time.
+            Table::Small(bfs::<u16>(grid, goal).into_boxed_slice())
+        } else {
+            Table::Large(bfs::<u32>(grid, goal).into_boxed_slice())
+        }
+    }
+
+    /// Distance from `v` to the goal, or [`UNREACHABLE`].
+    #[inline]
+    pub fn get(&self, v: Cell) -> u32 {
+        match self {
+            Table::Small(t) => {
+                let d = t[v as usize];
+                if d == u16::MAX { UNREACHABLE } else { d as u32 }
+            }
+            Table::Large(t) => t[v as usize],
+        }
+    }
+
+    /// Bytes a table of `grid` takes.
+    pub fn bytes(grid: &Grid) -> usize {
+        let per_cell = if grid.passable_count() < u16::MAX as usize {
+            2
+        } else {
+            4
+        };
+        per_cell * grid.size()
+    }
+}
+
+/// Per-goal BFS distance tables over a [`Grid`], computed lazily (on the first [`get`] for a
+/// goal) and kept. Not `Sync` (it fills itself through `&self`); build one per thread.
+///
+/// [`get`]: DistanceTable::get
+#[derive(Debug)]
+pub struct DistanceTable<'g> {
+    grid: &'g Grid,
+    goals: Vec<Cell>,
+    tables: Vec<OnceCell<Table>>,
+}
+
+impl<'g> DistanceTable<'g> {
+    /// One table per entry of `goals` (indexed like them, usually by agent).
+    pub fn new(grid: &'g Grid, goals: Vec<Cell>) -> Self {
+        let tables = (0..goals.len()).map(|_| OnceCell::new()).collect();
+        Self {
+            grid,
+            goals,
+            tables,
+        }
+    }
+
+    /// The grid the tables are over.
+    pub fn grid(&self) -> &'g Grid {
+        self.grid
+    }
+
+    /// The goal of table `i`.
+    pub fn goal(&self, i: usize) -> Cell {
+        self.goals[i]
+    }
+
+    /// The number of tables (goals).
+    pub fn len(&self) -> usize {
+        self.goals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.goals.is_empty()
+    }
+
+    /// Shortest 4-connected distance from `v` to goal `i`, or [`UNREACHABLE`].
+    #[inline]
+    pub fn get(&self, i: usize, v: Cell) -> u32 {
+        self.tables[i]
+            .get_or_init(|| Table::bfs(self.grid, self.goals[i]))
+            .get(v)
+    }
+
+    /// Fills every table now (e.g. before timing a search).
+    pub fn fill_all(&self) {
+        for i in 0..self.goals.len() {
+            self.get(i, self.goals[i]);
+        }
+    }
+}
+
+/// Per-goal distance tables keyed by goal cell, with a least-recently-used memory bound. On
+/// warehouse_large (70,000 cells) a table costs 140 KB, so 10,000 robots with distinct goals
+/// cannot all keep one; when the cache is full and every table was used in the current step, a
+/// new goal gets no table (callers fall back to the Manhattan distance) rather than evicting a
+/// table in use, which would make the cache thrash.
+#[derive(Debug)]
+pub struct DistanceCache {
+    grid: Grid,
+    tables: HashMap<Cell, Entry>,
+    capacity: usize,
+    clock: u64,
+    /// Tables computed so far (a measure of work).
+    pub computed: u64,
+    /// Extra cost of a step against a lane's preferred direction (0: plain BFS distances).
+    lane_penalty: u16,
+}
+
+#[derive(Debug)]
+struct Entry {
+    table: Arc<Table>,
+    last_used: u64,
+}
+
+impl DistanceCache {
+    /// A cache over `grid` holding at most `max_bytes` of tables (at least one table).
+    pub fn new(grid: Grid, max_bytes: usize) -> Self {
+        Self {
+            capacity: (max_bytes / Table::bytes(&grid).max(1)).max(1),
+            grid,
+            tables: HashMap::new(),
+            clock: 1,
+            computed: 0,
+            lane_penalty: 0,
+        }
+    }
+
+    /// Makes distances prefer one-way lanes: even rows run east, odd rows west, even columns
+    /// south, odd columns north; a step against its lane costs `1 + penalty`. Soft lanes cut
+    /// head-on meetings, which under the rotation model are slow to resolve. Clears the cache.
+    pub fn set_lane_penalty(&mut self, penalty: u16) {
+        self.lane_penalty = penalty;
+        self.tables.clear();
+    }
+
+    /// How many tables fit.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+    /// How many tables are held.
+    pub fn len(&self) -> usize {
+        self.tables.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// Starts a new step: tables used before it may be evicted again.
+    pub fn tick(&mut self) {
+        self.clock += 1;
+    }
+
+    /// The table of `goal` if held (marks it used).
+    pub fn get(&mut self, goal: Cell) -> Option<Arc<Table>> {
+        let clock = self.clock;
+        self.tables.get_mut(&goal).map(|e| {
+            e.last_used = clock;
+            e.table.clone()
+        })
+    }
+
+    /// Whether the table of `goal` is held.
+    pub fn contains(&self, goal: Cell) -> bool {
+        self.tables.contains_key(&goal)
+    }
+
+    /// The table of `goal`, computing it if needed; `None` when the cache is full of tables
+    /// used in this step.
+    pub fn ensure(&mut self, goal: Cell) -> Option<Arc<Table>> {
+        if let Some(t) = self.get(goal) {
+            return Some(t);
+        }
+        if self.tables.len() >= self.capacity {
+            let victim = self
+                .tables
+                .iter()
+                .filter(|(_, e)| e.last_used < self.clock)
+                .min_by_key(|&(&g, e)| (e.last_used, g))
+                .map(|(&g, _)| g)?;
+            self.tables.remove(&victim);
+        }
+        let table = Arc::new(if self.lane_penalty > 0 {
+            self.lanes(goal)
+        } else {
+            Table::bfs(&self.grid, goal)
+        });
+        self.computed += 1;
+        self.tables.insert(
+            goal,
+            Entry {
+                table: table.clone(),
+                last_used: self.clock,
+            },
+        );
+        Some(table)
+    }
+
+    /// Manhattan distance between two cells (a lower bound of the true distance).
+    pub fn manhattan(&self, a: Cell, b: Cell) -> u32 {
+        let ((ax, ay), (bx, by)) = (self.grid.xy(a), self.grid.xy(b));
+        ax.abs_diff(bx) + ay.abs_diff(by)
+    }
+
+    /// Distance from `from` to `goal`: the true one if the table is held, else Manhattan.
+    /// Never computes a table. Unreachable pairs give `u32::MAX / 4`.
+    pub fn estimate(&self, from: Cell, goal: Cell) -> u32 {
+        match self.tables.get(&goal) {
+            Some(e) => match e.table.get(from) {
+                UNREACHABLE => u32::MAX / 4,
+                d => d,
+            },
+            None => self.manhattan(from, goal),
+        }
+    }
+
+    /// Cost of the step from `a` to its neighbour `b` under the lanes.
+    fn step_cost(&self, a: Cell, b: Cell) -> u16 {
+        let w = self.grid.width;
+        let (ax, ay) = self.grid.xy(a);
+        let against = if b == a + 1 {
+            ay % 2 == 1
+        } else if b + 1 == a {
+            ay % 2 == 0
+        } else if b == a + w {
+            ax % 2 == 1
+        } else {
+            ax % 2 == 0
+        };
+        1 + if against { self.lane_penalty } else { 0 }
+    }
+
+    /// Dijkstra toward `goal` with lane costs: entry `c` is the cost from `c` to `goal`. Kept
+    /// as `u16` (saturating) whatever the grid size, so the cache bound stays as computed.
+    fn lanes(&self, goal: Cell) -> Table {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut dist = vec![u16::MAX; self.grid.size()];
+        if !self.grid.is_passable(goal) {
+            return Table::Small(dist.into_boxed_slice());
+        }
+        dist[goal as usize] = 0;
+        let mut heap = BinaryHeap::new();
+        heap.push(Reverse((0u16, goal)));
+        while let Some(Reverse((d, c))) = heap.pop() {
+            if d > dist[c as usize] {
+                continue;
+            }
+            for &n in self.grid.neighbors(c) {
+                // A robot at n steps n → c.
+                let nd = d.saturating_add(self.step_cost(n, c)).min(u16::MAX - 1);
+                if nd < dist[n as usize] {
+                    dist[n as usize] = nd;
+                    heap.push(Reverse((nd, n)));
+                }
+            }
+        }
+        Table::Small(dist.into_boxed_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use courier_core::maps::GridMap;
+
+    /// The compact and the wide tables hold the same distances, and the cache serves the same
+    /// table as the per-agent store.
+    #[test]
+    fn u16_and_u32_tables_and_both_stores_agree() {
+        // A 7x5 map with a wall that forces a detour and one walled-in cell.
+        let rows = ["..#....", "..#.#..", "..#.#..", "....#.#", "....##."];
+        let passable: Vec<bool> = rows
+            .iter()
+            .flat_map(|r| r.chars().map(|c| c == '.'))
+            .collect();
+        let map = GridMap::new(7, 5, passable);
+        let grid = Grid::new(&map).unwrap();
+        let goal = grid.cell(3, 0);
+        let small = bfs::<u16>(&grid, goal);
+        let large = bfs::<u32>(&grid, goal);
+        let per_agent = DistanceTable::new(&grid, vec![goal]);
+        let mut cache = DistanceCache::new(grid.clone(), 1 << 20);
+        let cached = cache.ensure(goal).unwrap();
+        for v in 0..grid.size() as Cell {
+            let expect = if small[v as usize] == u16::MAX {
+                UNREACHABLE
+            } else {
+                small[v as usize] as u32
+            };
+            assert_eq!(large[v as usize], expect, "cell {v}");
+            assert_eq!(per_agent.get(0, v), expect, "cell {v}");
+            assert_eq!(cached.get(v), expect, "cell {v}");
+        }
+        // Down column 3, round the wall's foot and up column 1: (1,0) is 8 steps from (3,0).
+        assert_eq!(per_agent.get(0, grid.cell(1, 0)), 8);
+        assert_eq!(per_agent.get(0, grid.cell(6, 4)), UNREACHABLE);
+        assert_eq!(
+            bfs_from(&grid, crate::mapf::NONE),
+            vec![UNREACHABLE; grid.size()]
+        );
+    }
+}
