@@ -9,7 +9,7 @@ step() { printf '\n== %s\n' "$*"; }
 # ---- install ---------------------------------------------------------------------------------
 # Add what a test needs to these lists (one place); installed only when missing.
 APT_PACKAGES=()   # Debian/Ubuntu packages, e.g. (libfoo-dev)
-PIP_PACKAGES=()   # Python packages, e.g. (numpy)
+PIP_PACKAGES=(rerun-sdk==0.36.3)   # the Rerun CLI of the SDK version, for `rerun rrd verify` in sim tests
 
 step "install: Rust toolchain (rust-toolchain.toml pins it, with rustfmt and clippy)"
 rustup show active-toolchain || rustup toolchain install
@@ -29,6 +29,9 @@ if ((${#PIP_PACKAGES[@]})); then
   step "install: pip packages ${PIP_PACKAGES[*]}"
   python3 -m pip install --quiet "${PIP_PACKAGES[@]}"
 fi
+# The sim tests run `rerun rrd verify`; point them at the CLI pip just installed.
+RERUN_BIN="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/rerun"
+export RERUN_BIN RERUN_ANALYTICS=0
 # Nothing is needed for the ROS 2 type-check: r2r's doc-only feature uses its bundled message
 # bindings, so neither ROS 2 nor libclang is required (checked on Debian 12 without either).
 
