@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod record;
 pub mod run;
 pub mod scenario;
+pub mod sensors;
 pub mod warehouse;
 
 pub use error::SimError;
