@@ -27,7 +27,7 @@ fn thread_cpu_s() -> f64 {
 /// Vehicle `i`'s pose at time `t`: driving along a street of the campus at 5 m/s, 1.9 m up.
 fn vehicle_pose(p: &CampusParams, i: usize, t: f64) -> Pose3 {
     let streets = p.blocks[0] + 1;
-    let along_y = i % 2 == 0;
+    let along_y = i.is_multiple_of(2);
     let street = p.street_center((i as u32 / 2) % streets) + if i % 4 < 2 { 3.0 } else { -3.0 };
     let len = p.blocks[1] as f64 * p.pitch();
     let s = (i as f64 * 37.0 + 5.0 * t) % len;
@@ -48,7 +48,7 @@ fn movers(p: &CampusParams, n: usize, t: f64) -> DynamicObjects {
         .collect();
     // Pedestrians walking along the pavements.
     for k in 0..60 {
-        let street = p.street_center((k as u32 * 7) % (p.blocks[0] + 1)) + 6.0;
+        let street = p.street_center((k * 7) % (p.blocks[0] + 1)) + 6.0;
         let y = (k as f64 * 23.0 + 1.4 * t) % (p.blocks[1] as f64 * p.pitch());
         objs.push(SceneObject::cylinder([street, y], 1.75, 0.3).with_tag(1000 + k));
     }

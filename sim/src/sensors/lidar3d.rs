@@ -308,16 +308,15 @@ mod tests {
         let ring = cloud.ring.as_ref().unwrap();
         // The 8 downward rings (−15°..−1°) hit the ground in every column; upward ones never.
         assert_eq!(cloud.len(), 8 * 1800);
-        for i in 0..cloud.len() {
-            let e = (-15.0 + 2.0 * ring[i] as f64).to_radians();
+        for (i, &ring_i) in ring.iter().enumerate() {
+            let e = (-15.0 + 2.0 * ring_i as f64).to_radians();
             assert!(e < 0.0);
             let [x, y, z] = cloud.point(i);
             let r = ((x * x + y * y + z * z) as f64).sqrt();
             let want = h / (-e).sin();
             assert!(
                 (r - want).abs() < 1e-3 * want,
-                "ring {}: {r} vs {want}",
-                ring[i]
+                "ring {ring_i}: {r} vs {want}"
             );
             assert!((z as f64 + h).abs() < 1e-3, "z {z}");
         }
@@ -361,13 +360,13 @@ mod tests {
             .unwrap();
         assert!(!cloud.is_empty());
         let t = cloud.time.as_ref().unwrap();
-        for i in 0..cloud.len() {
+        for (i, &ti) in t.iter().enumerate() {
             let [x, y, _] = cloud.point(i);
             assert!((x - 10.0).abs() < 1e-3, "x {x}");
             // Clockwise from behind: straight ahead (azimuth 0) fires half a sweep in.
             let az = (y as f64).atan2(x as f64);
             let want = 0.05 - az / std::f64::consts::TAU * 0.1;
-            assert!((t[i] as f64 - want).abs() < 1e-4, "az {az} at t {}", t[i]);
+            assert!((ti as f64 - want).abs() < 1e-4, "az {az} at t {ti}");
         }
     }
 
@@ -392,9 +391,9 @@ mod tests {
             .unwrap();
         let t = cloud.time.as_ref().unwrap();
         assert!(cloud.len() > 1000);
-        for i in 0..cloud.len() {
-            let want = 10.0 - 10.0 * t[i];
-            assert!((cloud.x[i] - want).abs() < 2e-3, "{} vs {want}", cloud.x[i]);
+        for (&x, &ti) in cloud.x.iter().zip(t) {
+            let want = 10.0 - 10.0 * ti;
+            assert!((x - want).abs() < 2e-3, "{x} vs {want}");
         }
     }
 

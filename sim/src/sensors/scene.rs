@@ -462,9 +462,8 @@ impl SceneView<'_> {
         max_range: f64,
     ) -> Result<Option<Hit>> {
         let n = dir.norm();
-        if !(origin.iter().all(|v| v.is_finite()) && n.is_finite() && n > 0.0)
-            || !(max_range >= 0.0)
-        {
+        let ok = origin.iter().all(|v| v.is_finite()) && n.is_finite() && n > 0.0;
+        if !(ok && max_range >= 0.0) {
             return Err(SimError::Invalid(format!(
                 "ray needs a finite origin, a non-zero direction and max range ≥ 0, got \
                  {origin:?}, {dir:?}, {max_range}"
