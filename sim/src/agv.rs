@@ -20,13 +20,23 @@ pub struct AgvParams {
 
 impl Default for AgvParams {
     fn default() -> Self {
-        Self { radius_m: 0.35, max_speed_mps: 2.0, max_accel_mps2: 3.0, odom_noise_per_m: 0.02, fiducial_noise_m: 0.005 }
+        Self {
+            radius_m: 0.35,
+            max_speed_mps: 2.0,
+            max_accel_mps2: 4.5,
+            odom_noise_per_m: 0.02,
+            fiducial_noise_m: 0.005,
+        }
     }
 }
 
 impl AgvParams {
     pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [("radius_m", self.radius_m), ("max_speed_mps", self.max_speed_mps), ("max_accel_mps2", self.max_accel_mps2)] {
+        for (name, v) in [
+            ("radius_m", self.radius_m),
+            ("max_speed_mps", self.max_speed_mps),
+            ("max_accel_mps2", self.max_accel_mps2),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(format!("agv.{name} must be positive, got {v}"));
             }
@@ -49,35 +59,51 @@ pub struct AgvState {
 
 impl AgvState {
     pub fn at(pos: [f64; 2]) -> Self {
-        Self { pos, ..Default::default() }
+        Self {
+            pos,
+            ..Default::default()
+        }
     }
 
     pub fn speed(&self) -> f64 {
         self.vel[0].hypot(self.vel[1])
     }
 
-    /// Advances `dt` seconds toward `target`: the commanded speed is the largest that can still
-    /// brake to a stop at the target (v = √(2·a·d)), capped by the top speed, then limited by the
-    /// acceleration. Motion is along the line to the target; the heading turns to face it.
-    /// Returns the distance driven.
+    /// Advances `dt` seconds toward `target` and returns the distance driven. The robot drives
+    /// along the line to the target (a differential drive turns in place; the heading turns to
+    /// face the target) at the highest speed from which it can still brake to a stop exactly at
+    /// the target, within the speed and acceleration limits: the speed `s'` at the end of the
+    /// step must satisfy `(s + s')/2·dt + s'²/(2a) ≤ d`.
     pub fn step_toward(&mut self, target: [f64; 2], p: &AgvParams, dt: f64) -> f64 {
         let d = [target[0] - self.pos[0], target[1] - self.pos[1]];
         let dist = d[0].hypot(d[1]);
-        let dir = if dist > 1e-9 { [d[0] / dist, d[1] / dist] } else { [0.0, 0.0] };
-        let v_cmd = (2.0 * p.max_accel_mps2 * dist).sqrt().min(p.max_speed_mps).min(dist / dt);
-        let want = [dir[0] * v_cmd, dir[1] * v_cmd];
-        let dv = [want[0] - self.vel[0], want[1] - self.vel[1]];
-        let dv_norm = dv[0].hypot(dv[1]);
-        let max_dv = p.max_accel_mps2 * dt;
-        let scale = if dv_norm > max_dv { max_dv / dv_norm } else { 1.0 };
-        let v_new = [self.vel[0] + dv[0] * scale, self.vel[1] + dv[1] * scale];
-        let moved = [(self.vel[0] + v_new[0]) * 0.5 * dt, (self.vel[1] + v_new[1]) * 0.5 * dt];
-        self.pos = [self.pos[0] + moved[0], self.pos[1] + moved[1]];
-        self.vel = v_new;
-        if dist > 1e-6 {
-            self.heading = d[1].atan2(d[0]);
+        if dist < 1e-9 {
+            self.vel = [0.0, 0.0];
+            return 0.0;
         }
-        moved[0].hypot(moved[1])
+        let dir = [d[0] / dist, d[1] / dist];
+        // Only the speed along the new direction carries over (a turn in place stops sideways motion).
+        let s = (self.vel[0] * dir[0] + self.vel[1] * dir[1]).max(0.0);
+        let a = p.max_accel_mps2;
+        let disc = a * a * dt * dt - 4.0 * (a * s * dt - 2.0 * a * dist);
+        let s_stop = if disc >= 0.0 {
+            (-a * dt + disc.sqrt()) / 2.0
+        } else {
+            0.0
+        };
+        let s_new = s_stop
+            .min(p.max_speed_mps)
+            .min(s + a * dt)
+            .max((s - a * dt).max(0.0));
+        let step = ((s + s_new) * 0.5 * dt).min(dist);
+        self.pos = [self.pos[0] + dir[0] * step, self.pos[1] + dir[1] * step];
+        self.vel = if step >= dist {
+            [0.0, 0.0]
+        } else {
+            [dir[0] * s_new, dir[1] * s_new]
+        };
+        self.heading = d[1].atan2(d[0]);
+        step
     }
 }
 
@@ -99,7 +125,10 @@ mod tests {
             prev_speed = s.speed();
             max_x = max_x.max(s.pos[0]);
         }
-        assert!((s.pos[0] - 3.0).abs() < 1e-3 && s.pos[1].abs() < 1e-12, "{s:?}");
+        assert!(
+            (s.pos[0] - 3.0).abs() < 1e-3 && s.pos[1].abs() < 1e-12,
+            "{s:?}"
+        );
         assert!(max_x <= 3.0 + 0.05, "overshoot {max_x}");
         assert!(s.speed() < 1e-3);
     }
@@ -113,7 +142,10 @@ mod tests {
             for _ in 0..10 {
                 s.step_toward([step as f64, 0.0], &p, 0.1);
             }
-            assert!((s.pos[0] - step as f64).abs() < 0.05, "lag at step {step}: {s:?}");
+            assert!(
+                (s.pos[0] - step as f64).abs() < 0.05,
+                "lag at step {step}: {s:?}"
+            );
         }
     }
 }

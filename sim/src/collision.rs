@@ -45,7 +45,7 @@ impl CollisionChecker {
         let half = (world.cell_size_m * 0.5) as f32;
         Self {
             robot: Cylinder::new(BODY_HALF_HEIGHT, radius as f32),
-            rack: Cuboid::new(Vec3::new(half, half, BODY_HALF_HEIGHT)),
+            rack: Cuboid::new(Vec3::new(half, BODY_HALF_HEIGHT, half)),
             radius,
             near_miss_m,
             touching: HashSet::new(),
@@ -71,14 +71,17 @@ impl CollisionChecker {
         };
         // Cylinder/cuboid pairs are supported by parry's default dispatcher; keep a conservative
         // fallback so an unsupported pair can never hide a contact.
-        res.map(f64::from).unwrap_or(f64::NEG_INFINITY)
+        res.map(|d| f64::from(d.distance))
+            .unwrap_or(f64::NEG_INFINITY)
     }
 
     /// Checks all robots; returns the contacts and near misses that began at this tick.
     pub fn check(&mut self, world: &WarehouseWorld, robots: &[AgvState]) -> ContactEvents {
         let (w, h) = (world.grid.width, world.grid.height);
         let cell_of = |s: &AgvState| -> Option<usize> {
-            world.cell_at(s.pos).map(|(x, y)| y as usize * w + x as usize)
+            world
+                .cell_at(s.pos)
+                .map(|(x, y)| y as usize * w + x as usize)
         };
         // Bucket robots by cell (counting sort).
         self.bucket_start.clear();
@@ -104,7 +107,9 @@ impl CollisionChecker {
         let mut touching = HashSet::new();
         let mut near = HashSet::new();
         for (i, s) in robots.iter().enumerate() {
-            let Some((cx, cy)) = world.cell_at(s.pos) else { continue };
+            let Some((cx, cy)) = world.cell_at(s.pos) else {
+                continue;
+            };
             for dy in -1..=1 {
                 for dx in -1..=1 {
                     let (x, y) = (cx + dx, cy + dy);
@@ -128,7 +133,10 @@ impl CollisionChecker {
                         }
                         continue;
                     }
-                    let (a, b) = (self.bucket_start[c] as usize, self.bucket_start[c + 1] as usize);
+                    let (a, b) = (
+                        self.bucket_start[c] as usize,
+                        self.bucket_start[c + 1] as usize,
+                    );
                     for &j in &self.bucket_items[a..b] {
                         let j = j as usize;
                         if j <= i {
@@ -165,7 +173,16 @@ mod tests {
     use crate::warehouse::LayoutParams;
 
     fn world() -> WarehouseWorld {
-        let p = LayoutParams { shelf_blocks_x: 1, shelf_blocks_y: 1, shelf_length: 2, shelf_depth: 1, aisle_width: 1, margin: 3, stations: 1, chargers: 1 };
+        let p = LayoutParams {
+            shelf_blocks_x: 1,
+            shelf_blocks_y: 1,
+            shelf_length: 2,
+            shelf_depth: 1,
+            aisle_width: 1,
+            margin: 3,
+            stations: 1,
+            chargers: 1,
+        };
         WarehouseWorld::generate(&p, 1.0).unwrap()
     }
 
@@ -177,12 +194,32 @@ mod tests {
         let apart = AgvState::at([1.5, 0.5]);
         assert_eq!(c.check(&w, &[a, apart]), ContactEvents::default());
         let close = AgvState::at([1.25, 0.5]); // gap 0.05
-        assert_eq!(c.check(&w, &[a, close]), ContactEvents { collisions: 0, near_misses: 1 });
+        assert_eq!(
+            c.check(&w, &[a, close]),
+            ContactEvents {
+                collisions: 0,
+                near_misses: 1
+            }
+        );
         let hit = AgvState::at([1.1, 0.5]); // overlap
-        assert_eq!(c.check(&w, &[a, hit]), ContactEvents { collisions: 1, near_misses: 0 });
-        assert_eq!(c.check(&w, &[a, hit]).collisions, 0, "a lasting contact counts once");
+        assert_eq!(
+            c.check(&w, &[a, hit]),
+            ContactEvents {
+                collisions: 1,
+                near_misses: 0
+            }
+        );
+        assert_eq!(
+            c.check(&w, &[a, hit]).collisions,
+            0,
+            "a lasting contact counts once"
+        );
         c.check(&w, &[a, apart]);
-        assert_eq!(c.check(&w, &[a, hit]).collisions, 1, "a new contact counts again");
+        assert_eq!(
+            c.check(&w, &[a, hit]).collisions,
+            1,
+            "a new contact counts again"
+        );
     }
 
     #[test]

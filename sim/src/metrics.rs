@@ -32,7 +32,14 @@ pub struct Metrics {
 impl Metrics {
     /// The fields that must be identical between two runs of the same scenario and seed.
     pub fn deterministic_part(&self) -> Metrics {
-        Metrics { planning_ms_mean: 0.0, planning_ms_p99: 0.0, planning_ms_max: 0.0, wall_s: 0.0, real_time_factor: 0.0, ..self.clone() }
+        Metrics {
+            planning_ms_mean: 0.0,
+            planning_ms_p99: 0.0,
+            planning_ms_max: 0.0,
+            wall_s: 0.0,
+            real_time_factor: 0.0,
+            ..self.clone()
+        }
     }
 }
 

@@ -35,8 +35,10 @@ fn err(e: impl std::fmt::Display) -> SimError {
 
 impl Recorder {
     /// Starts a recording written to `path` (an `.rrd` file).
-    pub fn create(path: &Path, scenario: &str) -> Result<Self> {
-        let rec = RecordingStreamBuilder::new(format!("courier_sim_{scenario}")).save(path).map_err(err)?;
+    pub fn create(path: &Path) -> Result<Self> {
+        let rec = RecordingStreamBuilder::new("courier_sim")
+            .save(path)
+            .map_err(err)?;
         Ok(Self { rec })
     }
 
@@ -51,17 +53,33 @@ impl Recorder {
         self.rec
             .log_static(
                 "world/racks",
-                &Boxes2D::from_centers_and_half_sizes(racks.iter().copied(), racks.iter().map(|_| (half, half)))
-                    .with_colors([Color::from_rgb(90, 70, 50)]),
+                &Boxes2D::from_centers_and_half_sizes(
+                    racks.iter().copied(),
+                    racks.iter().map(|_| (half, half)),
+                )
+                .with_colors([Color::from_rgb(90, 70, 50)]),
             )
             .map_err(err)?;
         for (name, cells, color) in [
-            ("world/stations", &world.stations, Color::from_rgb(30, 180, 60)),
-            ("world/chargers", &world.chargers, Color::from_rgb(200, 200, 40)),
+            (
+                "world/stations",
+                &world.stations,
+                Color::from_rgb(30, 180, 60),
+            ),
+            (
+                "world/chargers",
+                &world.chargers,
+                Color::from_rgb(200, 200, 40),
+            ),
         ] {
             let pts: Vec<_> = cells.iter().map(|&c| centre(c)).collect();
             self.rec
-                .log_static(name, &Points2D::new(pts).with_radii([half * 0.8]).with_colors([color]))
+                .log_static(
+                    name,
+                    &Points2D::new(pts)
+                        .with_radii([half * 0.8])
+                        .with_colors([color]),
+                )
                 .map_err(err)?;
         }
         Ok(())
@@ -78,10 +96,18 @@ impl Recorder {
         open_tasks: &[[f64; 2]],
     ) -> Result<()> {
         self.rec.set_duration_secs("sim_time", t);
-        let pts: Vec<(f32, f32)> = poses.iter().map(|(p, _)| (p[0] as f32, p[1] as f32)).collect();
+        let pts: Vec<(f32, f32)> = poses
+            .iter()
+            .map(|(p, _)| (p[0] as f32, p[1] as f32))
+            .collect();
         let colors: Vec<Color> = activity.iter().map(|a| a.color()).collect();
         self.rec
-            .log("fleet/robots", &Points2D::new(pts).with_radii([radius as f32]).with_colors(colors))
+            .log(
+                "fleet/robots",
+                &Points2D::new(pts)
+                    .with_radii([radius as f32])
+                    .with_colors(colors),
+            )
             .map_err(err)?;
         let ticks: Vec<Vec<(f32, f32)>> = poses
             .iter()
@@ -90,13 +116,27 @@ impl Recorder {
                 vec![(p[0] as f32, p[1] as f32), (e.0 as f32, e.1 as f32)]
             })
             .collect();
-        self.rec.log("fleet/headings", &LineStrips2D::new(ticks)).map_err(err)?;
-        let strips: Vec<Vec<(f32, f32)>> =
-            paths.iter().map(|p| p.iter().map(|q| (q[0] as f32, q[1] as f32)).collect()).collect();
-        self.rec.log("fleet/paths", &LineStrips2D::new(strips).with_radii([0.05])).map_err(err)?;
-        let tasks: Vec<(f32, f32)> = open_tasks.iter().map(|p| (p[0] as f32, p[1] as f32)).collect();
         self.rec
-            .log("tasks/open", &Points2D::new(tasks).with_radii([0.15]).with_colors([Color::from_rgb(220, 40, 40)]))
+            .log("fleet/headings", &LineStrips2D::new(ticks))
+            .map_err(err)?;
+        let strips: Vec<Vec<(f32, f32)>> = paths
+            .iter()
+            .map(|p| p.iter().map(|q| (q[0] as f32, q[1] as f32)).collect())
+            .collect();
+        self.rec
+            .log("fleet/paths", &LineStrips2D::new(strips).with_radii([0.05]))
+            .map_err(err)?;
+        let tasks: Vec<(f32, f32)> = open_tasks
+            .iter()
+            .map(|p| (p[0] as f32, p[1] as f32))
+            .collect();
+        self.rec
+            .log(
+                "tasks/open",
+                &Points2D::new(tasks)
+                    .with_radii([0.15])
+                    .with_colors([Color::from_rgb(220, 40, 40)]),
+            )
             .map_err(err)?;
         Ok(())
     }

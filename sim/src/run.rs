@@ -8,13 +8,13 @@
 use crate::agv::{AgvParams, AgvState};
 use crate::collision::CollisionChecker;
 use crate::error::{Result, SimError};
-use crate::metrics::{summary, Metrics};
+use crate::metrics::{Metrics, summary};
 use crate::record::{Recorder, RobotActivity};
 use crate::scenario::{Scenario, WarehouseScenario};
 use crate::warehouse::WarehouseWorld;
 use courier_fleet::lifelong::{self, LifelongParams, Problem, Simulator, TaskRules};
-use rand::{Rng, SeedableRng};
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,11 +33,22 @@ pub fn build_world(w: &WarehouseScenario) -> Result<WarehouseWorld> {
 
 /// The lifelong problem of a warehouse: robots start on distinct random free cells; each task
 /// is a tote to fetch from a random rack face and bring to a random pick station.
-pub fn build_problem(world: &WarehouseWorld, w: &WarehouseScenario, seed: u64, steps: usize) -> Result<Problem> {
+pub fn build_problem(
+    world: &WarehouseWorld,
+    w: &WarehouseScenario,
+    seed: u64,
+    steps: usize,
+) -> Result<Problem> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut free: Vec<u32> = (0..world.grid.passable.len() as u32).filter(|&c| world.grid.passable[c as usize]).collect();
+    let mut free: Vec<u32> = (0..world.grid.passable.len() as u32)
+        .filter(|&c| world.grid.passable[c as usize])
+        .collect();
     if w.agents > free.len() / 2 {
-        return Err(SimError::Invalid(format!("{} AGVs do not fit in a warehouse with {} free cells (at most half may be taken)", w.agents, free.len())));
+        return Err(SimError::Invalid(format!(
+            "{} AGVs do not fit in a warehouse with {} free cells (at most half may be taken)",
+            w.agents,
+            free.len()
+        )));
     }
     free.shuffle(&mut rng);
     let starts = free[..w.agents].to_vec();
@@ -54,7 +65,9 @@ pub fn build_problem(world: &WarehouseWorld, w: &WarehouseScenario, seed: u64, s
         map: world.grid.clone(),
         starts,
         tasks,
-        rules: TaskRules::Reveal { pool_per_agent: w.open_tasks_per_agent },
+        rules: TaskRules::Reveal {
+            pool_per_agent: w.open_tasks_per_agent,
+        },
         steps: Some(steps),
     })
 }
@@ -73,15 +86,29 @@ struct Belief {
 }
 
 impl Belief {
-    fn update(&mut self, truth: &AgvState, moved: [f64; 2], world: &WarehouseWorld, p: &AgvParams, rng: &mut ChaCha8Rng) {
+    fn update(
+        &mut self,
+        truth: &AgvState,
+        moved: [f64; 2],
+        world: &WarehouseWorld,
+        p: &AgvParams,
+        rng: &mut ChaCha8Rng,
+    ) {
         let d = moved[0].hypot(moved[1]);
-        let scale = 1.0 + p.odom_noise_per_m * gaussian(rng) * d.sqrt().max(if d > 0.0 { 1e-3 } else { 0.0 });
-        self.pos = [self.pos[0] + moved[0] * scale, self.pos[1] + moved[1] * scale];
+        let scale = 1.0
+            + p.odom_noise_per_m * gaussian(rng) * d.sqrt().max(if d > 0.0 { 1e-3 } else { 0.0 });
+        self.pos = [
+            self.pos[0] + moved[0] * scale,
+            self.pos[1] + moved[1] * scale,
+        ];
         // A downward camera reads the fiducial when the robot passes close over a cell centre.
         if let Some((x, y)) = world.cell_at(truth.pos) {
             let c = world.cell_center((y as usize * world.grid.width + x as usize) as u32);
             if (truth.pos[0] - c[0]).hypot(truth.pos[1] - c[1]) < 0.05 {
-                self.pos = [truth.pos[0] + p.fiducial_noise_m * gaussian(rng), truth.pos[1] + p.fiducial_noise_m * gaussian(rng)];
+                self.pos = [
+                    truth.pos[0] + p.fiducial_noise_m * gaussian(rng),
+                    truth.pos[1] + p.fiducial_noise_m * gaussian(rng),
+                ];
             }
         }
     }
@@ -89,25 +116,43 @@ impl Belief {
 
 /// Runs a warehouse scenario. `record`: write a Rerun recording there. `progress` is called
 /// after every coordination step with the simulated time.
-pub fn run(scenario: &Scenario, record: Option<&Path>, mut progress: impl FnMut(f64) + Send) -> Result<Metrics> {
-    let w = scenario.warehouse.as_ref().ok_or_else(|| SimError::Invalid("not a warehouse scenario".into()))?;
+pub fn run(
+    scenario: &Scenario,
+    record: Option<&Path>,
+    mut progress: impl FnMut(f64) + Send,
+) -> Result<Metrics> {
+    let w = scenario
+        .warehouse
+        .as_ref()
+        .ok_or_else(|| SimError::Invalid("not a warehouse scenario".into()))?;
     let wall0 = Instant::now();
     let world = build_world(w)?;
     let steps = (scenario.duration_s * w.coordination_hz).round() as usize;
     let problem = build_problem(&world, w, scenario.seed, steps)?;
     let substeps = (w.kinematics_hz / w.coordination_hz).round() as usize;
     let dt = 1.0 / w.kinematics_hz;
-    let recorder = record.map(|p| Recorder::create(p, &scenario.name)).transpose()?;
+    let recorder = record.map(Recorder::create).transpose()?;
     if let Some(r) = &recorder {
         r.log_world(&world)?;
     }
-    let record_every = substeps.div_ceil((scenario.record_hz / w.coordination_hz).round().max(1.0) as usize).max(1);
+    let record_every = substeps
+        .div_ceil((scenario.record_hz / w.coordination_hz).round().max(1.0) as usize)
+        .max(1);
 
-    let mut robots: Vec<AgvState> = problem.starts.iter().map(|&c| AgvState::at(world.cell_center(c))).collect();
+    let mut robots: Vec<AgvState> = problem
+        .starts
+        .iter()
+        .map(|&c| AgvState::at(world.cell_center(c)))
+        .collect();
     let mut beliefs: Vec<Belief> = robots.iter().map(|r| Belief { pos: r.pos }).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed ^ 0x5EED_0F_5111);
+    let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed ^ 0x005E_ED0F_5111);
     let mut checker = CollisionChecker::new(&world, w.agv.radius_m, NEAR_MISS_M);
-    let mut m = Metrics { scenario: scenario.name.clone(), seed: scenario.seed, agents: w.agents, ..Default::default() };
+    let mut m = Metrics {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        agents: w.agents,
+        ..Default::default()
+    };
     let (mut err_sum, mut err_n) = (0.0, 0usize);
     let mut revealed_at: HashMap<usize, usize> = HashMap::new();
     let mut latencies = Vec::new();
@@ -137,7 +182,11 @@ pub fn run(scenario: &Scenario, record: Option<&Path>, mut progress: impl FnMut(
                 false
             }
         });
-        let targets: Vec<[f64; 2]> = sim.states().iter().map(|s| world.cell_center(s.loc)).collect();
+        let targets: Vec<[f64; 2]> = sim
+            .states()
+            .iter()
+            .map(|s| world.cell_center(s.loc))
+            .collect();
         for k in 0..substeps {
             for (i, r) in robots.iter_mut().enumerate() {
                 let before = r.pos;
@@ -152,13 +201,13 @@ pub fn run(scenario: &Scenario, record: Option<&Path>, mut progress: impl FnMut(
             let ev = checker.check(&world, &robots);
             m.collisions += ev.collisions;
             m.near_misses += ev.near_misses;
-            if let Some(rec) = &recorder {
-                if (k + 1) % record_every == 0 {
-                    let t = stats.step as f64 / w.coordination_hz + (k + 1) as f64 * dt;
-                    if let Err(e) = log_frame(rec, t, &robots, &world, w.agv.radius_m, sim) {
-                        failure = Some(e);
-                        return;
-                    }
+            if let Some(rec) = &recorder
+                && (k + 1) % record_every == 0
+            {
+                let t = stats.step as f64 / w.coordination_hz + (k + 1) as f64 * dt;
+                if let Err(e) = log_frame(rec, t, &robots, &world, w.agv.radius_m, sim) {
+                    failure = Some(e);
+                    return;
                 }
             }
         }
@@ -174,26 +223,51 @@ pub fn run(scenario: &Scenario, record: Option<&Path>, mut progress: impl FnMut(
     m.sim_time_s = steps as f64 / w.coordination_hz;
     m.tasks_completed = fleet.tasks_completed;
     m.throughput_per_hour = m.tasks_completed as f64 * 3600.0 / m.sim_time_s.max(1e-9);
-    m.mean_task_latency_s = if latencies.is_empty() { 0.0 } else { latencies.iter().sum::<f64>() / latencies.len() as f64 };
-    m.localization_error_mean_m = if err_n == 0 { 0.0 } else { err_sum / err_n as f64 };
+    m.mean_task_latency_s = if latencies.is_empty() {
+        0.0
+    } else {
+        latencies.iter().sum::<f64>() / latencies.len() as f64
+    };
+    m.localization_error_mean_m = if err_n == 0 {
+        0.0
+    } else {
+        err_sum / err_n as f64
+    };
     (m.planning_ms_mean, m.planning_ms_p99, m.planning_ms_max) = summary(&plan_ms);
     m.wall_s = wall0.elapsed().as_secs_f64();
     m.real_time_factor = m.sim_time_s / m.wall_s.max(1e-9);
     Ok(m)
 }
 
-fn log_frame(rec: &Recorder, t: f64, robots: &[AgvState], world: &WarehouseWorld, radius: f64, sim: &Simulator) -> Result<()> {
+fn log_frame(
+    rec: &Recorder,
+    t: f64,
+    robots: &[AgvState],
+    world: &WarehouseWorld,
+    radius: f64,
+    sim: &Simulator,
+) -> Result<()> {
     let poses: Vec<([f64; 2], f64)> = robots.iter().map(|r| (r.pos, r.heading)).collect();
     let activity: Vec<RobotActivity> = (0..robots.len())
-        .map(|a| match sim.assignment()[a].and_then(|t| sim.pool().get(&t)) {
-            None => RobotActivity::Idle,
-            Some(task) if task.opened() => RobotActivity::ToDropoff,
-            Some(_) => RobotActivity::ToPickup,
-        })
+        .map(
+            |a| match sim.assignment()[a].and_then(|t| sim.pool().get(&t)) {
+                None => RobotActivity::Idle,
+                Some(task) if task.opened() => RobotActivity::ToDropoff,
+                Some(_) => RobotActivity::ToPickup,
+            },
+        )
         .collect();
     let paths: Vec<Vec<[f64; 2]>> = (0..robots.len())
-        .filter_map(|a| sim.goal(a).map(|g| vec![robots[a].pos, world.cell_center(g)]))
+        .filter_map(|a| {
+            sim.goal(a)
+                .map(|g| vec![robots[a].pos, world.cell_center(g)])
+        })
         .collect();
-    let open: Vec<[f64; 2]> = sim.pool().values().filter(|t| t.agent.is_none()).map(|t| world.cell_center(t.next_errand())).collect();
+    let open: Vec<[f64; 2]> = sim
+        .pool()
+        .values()
+        .filter(|t| t.agent.is_none())
+        .map(|t| world.cell_center(t.next_errand()))
+        .collect();
     rec.log_frame(t, &poses, radius, &activity, &paths, &open)
 }

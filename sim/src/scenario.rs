@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 /// The scenarios that ship with Courier: (name, TOML text).
 pub const BUNDLED: &[(&str, &str)] = &[
     ("warehouse", include_str!("../scenarios/warehouse.toml")),
-    ("warehouse-500", include_str!("../scenarios/warehouse-500.toml")),
+    (
+        "warehouse-500",
+        include_str!("../scenarios/warehouse-500.toml"),
+    ),
 ];
 
 /// A whole simulation description.
@@ -76,16 +79,20 @@ mod defaults {
 impl Scenario {
     /// Parses TOML; `origin` names the source in errors and anchors relative paths.
     pub fn parse(text: &str, origin: &Path) -> Result<Self> {
-        let mut s: Scenario = toml::from_str(text)
-            .map_err(|e| SimError::Scenario { path: origin.to_path_buf(), message: e.to_string() })?;
-        if let Some(w) = &mut s.warehouse {
-            if let (Some(m), Some(dir)) = (&w.map, origin.parent()) {
-                if m.is_relative() {
-                    w.map = Some(dir.join(m));
-                }
-            }
+        let mut s: Scenario = toml::from_str(text).map_err(|e| SimError::Scenario {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if let Some(w) = &mut s.warehouse
+            && let (Some(m), Some(dir)) = (&w.map, origin.parent())
+            && m.is_relative()
+        {
+            w.map = Some(dir.join(m));
         }
-        s.validate().map_err(|m| SimError::Scenario { path: origin.to_path_buf(), message: m })?;
+        s.validate().map_err(|m| SimError::Scenario {
+            path: origin.to_path_buf(),
+            message: m,
+        })?;
         Ok(s)
     }
 
@@ -96,33 +103,51 @@ impl Scenario {
         }
         let path = Path::new(name_or_path);
         if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|e| SimError::Scenario { path: path.into(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(path).map_err(|e| SimError::Scenario {
+                path: path.into(),
+                message: e.to_string(),
+            })?;
             return Self::parse(&text, path);
         }
         Err(SimError::UnknownScenario {
             name: name_or_path.into(),
-            known: BUNDLED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+            known: BUNDLED
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 
     fn validate(&self) -> Result<(), String> {
         if !(self.duration_s.is_finite() && self.duration_s > 0.0) {
-            return Err(format!("duration_s must be positive, got {}", self.duration_s));
+            return Err(format!(
+                "duration_s must be positive, got {}",
+                self.duration_s
+            ));
         }
         let Some(w) = &self.warehouse else {
-            return Err("the scenario has no [warehouse] section (the only world kind so far)".into());
+            return Err(
+                "the scenario has no [warehouse] section (the only world kind so far)".into(),
+            );
         };
         if w.agents == 0 {
             return Err("warehouse.agents must be at least 1".into());
         }
-        for (name, v) in [("cell_size_m", w.cell_size_m), ("coordination_hz", w.coordination_hz), ("kinematics_hz", w.kinematics_hz)] {
+        for (name, v) in [
+            ("cell_size_m", w.cell_size_m),
+            ("coordination_hz", w.coordination_hz),
+            ("kinematics_hz", w.kinematics_hz),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(format!("warehouse.{name} must be positive, got {v}"));
             }
         }
         let ratio = w.kinematics_hz / w.coordination_hz;
         if (ratio - ratio.round()).abs() > 1e-9 {
-            return Err("warehouse.kinematics_hz must be a whole multiple of coordination_hz".into());
+            return Err(
+                "warehouse.kinematics_hz must be a whole multiple of coordination_hz".into(),
+            );
         }
         w.agv.validate()
     }
@@ -142,13 +167,25 @@ mod tests {
 
     #[test]
     fn bad_scenarios_are_rejected_with_the_reason() {
-        let e = Scenario::parse("name = \"x\"\nduration_s = -1\n[warehouse]\nagents = 3\n", Path::new("x.toml")).unwrap_err();
+        let e = Scenario::parse(
+            "name = \"x\"\nduration_s = -1\n[warehouse]\nagents = 3\n",
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("duration_s must be positive"), "{e}");
-        let e = Scenario::parse("name = \"x\"\nduration_s = 5\nbogus = 1\n", Path::new("x.toml")).unwrap_err();
+        let e = Scenario::parse(
+            "name = \"x\"\nduration_s = 5\nbogus = 1\n",
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("x.toml: "), "{e}");
         let e = Scenario::load("no-such-scenario").unwrap_err();
         assert!(e.to_string().contains("warehouse"), "{e}");
-        let e = Scenario::parse("name = \"x\"\nduration_s = 5\n[warehouse]\nagents = 3\nkinematics_hz = 2.5\n", Path::new("x.toml")).unwrap_err();
+        let e = Scenario::parse(
+            "name = \"x\"\nduration_s = 5\n[warehouse]\nagents = 3\nkinematics_hz = 2.5\n",
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("whole multiple"), "{e}");
     }
 }

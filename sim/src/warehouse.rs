@@ -60,18 +60,28 @@ pub struct WarehouseWorld {
 impl WarehouseWorld {
     /// Generates the layout described by `p`.
     pub fn generate(p: &LayoutParams, cell_size_m: f64) -> Result<Self> {
-        if p.shelf_blocks_x == 0 || p.shelf_blocks_y == 0 || p.shelf_length == 0 || p.shelf_depth == 0 {
-            return Err(SimError::Invalid("layout: shelf blocks and sizes must be at least 1".into()));
+        if p.shelf_blocks_x == 0
+            || p.shelf_blocks_y == 0
+            || p.shelf_length == 0
+            || p.shelf_depth == 0
+        {
+            return Err(SimError::Invalid(
+                "layout: shelf blocks and sizes must be at least 1".into(),
+            ));
         }
         if p.aisle_width == 0 || p.margin < 2 {
-            return Err(SimError::Invalid("layout: aisle_width must be ≥ 1 and margin ≥ 2".into()));
+            return Err(SimError::Invalid(
+                "layout: aisle_width must be ≥ 1 and margin ≥ 2".into(),
+            ));
         }
         let pitch_x = p.shelf_length + p.aisle_width;
         let pitch_y = p.shelf_depth + p.aisle_width;
         let width = 2 * p.margin + p.shelf_blocks_x * pitch_x - p.aisle_width;
         let height = 2 * p.margin + p.shelf_blocks_y * pitch_y - p.aisle_width;
         if width * height > 4_000_000 {
-            return Err(SimError::Invalid(format!("layout of {width}x{height} cells is too large")));
+            return Err(SimError::Invalid(format!(
+                "layout of {width}x{height} cells is too large"
+            )));
         }
         let mut passable = vec![true; width * height];
         for by in 0..p.shelf_blocks_y {
@@ -86,7 +96,9 @@ impl WarehouseWorld {
         }
         let grid = GridMap::new(width, height, passable);
         let along = |n: usize, x: usize| -> Vec<u32> {
-            (0..n).map(|k| (((k * 2 + 1) * height / (2 * n.max(1))) * width + x) as u32).collect()
+            (0..n)
+                .map(|k| (((k * 2 + 1) * height / (2 * n.max(1))) * width + x) as u32)
+                .collect()
         };
         let stations = along(p.stations, 0);
         let chargers = along(p.chargers, width - 1);
@@ -99,26 +111,53 @@ impl WarehouseWorld {
     pub fn from_map(path: &Path, cell_size_m: f64) -> Result<Self> {
         let grid = courier_core::formats::movingai::read_map(path)?;
         let column = |x: usize| -> Vec<u32> {
-            (0..grid.height).filter(|&y| grid.passable[y * grid.width + x]).map(|y| (y * grid.width + x) as u32).collect()
+            (0..grid.height)
+                .filter(|&y| grid.passable[y * grid.width + x])
+                .map(|y| (y * grid.width + x) as u32)
+                .collect()
         };
-        let west = (0..grid.width).map(column).find(|c| !c.is_empty()).unwrap_or_default();
-        let east = (0..grid.width).rev().map(column).find(|c| !c.is_empty()).unwrap_or_default();
+        let west = (0..grid.width)
+            .map(column)
+            .find(|c| !c.is_empty())
+            .unwrap_or_default();
+        let east = (0..grid.width)
+            .rev()
+            .map(column)
+            .find(|c| !c.is_empty())
+            .unwrap_or_default();
         let spread = |v: Vec<u32>| v.into_iter().step_by(3).collect::<Vec<_>>();
         let pickups = rack_faces(&grid);
         Self::checked(grid, cell_size_m, pickups, spread(west), spread(east))
     }
 
-    fn checked(grid: GridMap, cell_size_m: f64, pickups: Vec<u32>, stations: Vec<u32>, chargers: Vec<u32>) -> Result<Self> {
+    fn checked(
+        grid: GridMap,
+        cell_size_m: f64,
+        pickups: Vec<u32>,
+        stations: Vec<u32>,
+        chargers: Vec<u32>,
+    ) -> Result<Self> {
         if pickups.is_empty() || stations.is_empty() {
-            return Err(SimError::Invalid("the warehouse has no pickup places or no stations".into()));
+            return Err(SimError::Invalid(
+                "the warehouse has no pickup places or no stations".into(),
+            ));
         }
-        Ok(Self { grid, cell_size_m, pickups, stations, chargers })
+        Ok(Self {
+            grid,
+            cell_size_m,
+            pickups,
+            stations,
+            chargers,
+        })
     }
 
     /// Metric centre (x east, y north) of a cell. Grid row 0 is the north edge, so y is flipped.
     pub fn cell_center(&self, cell: u32) -> [f64; 2] {
         let (x, y) = self.grid.coords(cell as usize);
-        [(x as f64 + 0.5) * self.cell_size_m, ((self.grid.height - 1 - y) as f64 + 0.5) * self.cell_size_m]
+        [
+            (x as f64 + 0.5) * self.cell_size_m,
+            ((self.grid.height - 1 - y) as f64 + 0.5) * self.cell_size_m,
+        ]
     }
 
     /// The cell holding a metric point, if on the map.
@@ -131,7 +170,9 @@ impl WarehouseWorld {
 
     /// Obstacle cells, for rendering and collision checks.
     pub fn obstacles(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..self.grid.passable.len()).filter(|&i| !self.grid.passable[i]).map(|i| i as u32)
+        (0..self.grid.passable.len())
+            .filter(|&i| !self.grid.passable[i])
+            .map(|i| i as u32)
     }
 }
 
@@ -142,7 +183,9 @@ fn rack_faces(grid: &GridMap) -> Vec<u32> {
         .filter(|&i| {
             let (x, y) = grid.coords(i);
             let (x, y) = (x as i64, y as i64);
-            [(1, 0), (-1, 0), (0, 1), (0, -1)].iter().any(|(dx, dy)| grid.in_bounds(x + dx, y + dy) && !grid.is_passable(x + dx, y + dy))
+            [(1, 0), (-1, 0), (0, 1), (0, -1)]
+                .iter()
+                .any(|(dx, dy)| grid.in_bounds(x + dx, y + dy) && !grid.is_passable(x + dx, y + dy))
         })
         .map(|i| i as u32)
         .collect()
@@ -154,9 +197,21 @@ mod tests {
 
     #[test]
     fn generated_layout_has_racks_aisles_and_places() {
-        let p = LayoutParams { shelf_blocks_x: 2, shelf_blocks_y: 2, shelf_length: 3, shelf_depth: 2, aisle_width: 1, margin: 2, stations: 2, chargers: 1 };
+        let p = LayoutParams {
+            shelf_blocks_x: 2,
+            shelf_blocks_y: 2,
+            shelf_length: 3,
+            shelf_depth: 2,
+            aisle_width: 1,
+            margin: 2,
+            stations: 2,
+            chargers: 1,
+        };
         let w = WarehouseWorld::generate(&p, 1.0).unwrap();
-        assert_eq!((w.grid.width, w.grid.height), (2 * 2 + 2 * 4 - 1, 2 * 2 + 2 * 3 - 1));
+        assert_eq!(
+            (w.grid.width, w.grid.height),
+            (2 * 2 + 2 * 4 - 1, 2 * 2 + 2 * 3 - 1)
+        );
         assert_eq!(w.obstacles().count(), 4 * 6);
         assert_eq!(w.stations.len(), 2);
         for &c in w.pickups.iter().chain(&w.stations).chain(&w.chargers) {
@@ -182,7 +237,10 @@ mod tests {
 
     #[test]
     fn degenerate_layouts_are_errors() {
-        let p = LayoutParams { shelf_blocks_x: 0, ..Default::default() };
+        let p = LayoutParams {
+            shelf_blocks_x: 0,
+            ..Default::default()
+        };
         assert!(WarehouseWorld::generate(&p, 1.0).is_err());
     }
 }

@@ -22,7 +22,7 @@ chargers = 1
 "#;
 
 fn small() -> Scenario {
-    Scenario::parse(SMALL, Path::new("small.toml")).unwrap()
+    Scenario::parse(SMALL, Path::new("small.toml")).expect("the SMALL scenario is valid")
 }
 
 #[test]
@@ -45,7 +45,11 @@ fn warehouse_run_completes_tasks_without_collisions_and_is_deterministic() {
     let mut other = s.clone();
     other.seed = 4;
     let c = courier_sim::run::run(&other, None, |_| {}).unwrap();
-    assert_ne!(a.deterministic_part(), c.deterministic_part(), "the seed must matter");
+    assert_ne!(
+        a.deterministic_part(),
+        c.deterministic_part(),
+        "the seed must matter"
+    );
 }
 
 /// The Rerun CLI of the same version as the SDK (pip package rerun-sdk, installed by
@@ -69,6 +73,11 @@ fn recording_passes_rerun_rrd_verify() {
         .env("RERUN_ANALYTICS", "0")
         .output()
         .unwrap_or_else(|e| panic!("cannot run `{} rrd verify` ({e}); install the Rerun CLI: pip install rerun-sdk==0.36.3 (scripts/test.sh does)", rerun_cli()));
-    assert!(out.status.success(), "rerun rrd verify failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "rerun rrd verify failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -2,5 +2,5 @@
 
 pub mod bench;
 pub mod info;
-pub mod sim;
 pub mod lifelong;
+pub mod sim;

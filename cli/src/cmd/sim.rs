@@ -34,7 +34,10 @@ pub fn run(args: Args) -> Result<()> {
         scenario.seed = s;
     }
     if let Some(d) = args.duration {
-        anyhow::ensure!(d.is_finite() && d > 0.0, "--duration must be positive, got {d}");
+        anyhow::ensure!(
+            d.is_finite() && d > 0.0,
+            "--duration must be positive, got {d}"
+        );
         scenario.duration_s = d;
     }
     if let (Some(n), Some(w)) = (args.agents, scenario.warehouse.as_mut()) {
@@ -42,17 +45,24 @@ pub fn run(args: Args) -> Result<()> {
         w.agents = n;
     }
     let bar = if std::io::stderr().is_terminal() {
-        let b = ProgressBar::with_draw_target(Some(scenario.duration_s.ceil() as u64), ProgressDrawTarget::stderr());
+        let b = ProgressBar::with_draw_target(
+            Some(scenario.duration_s.ceil() as u64),
+            ProgressDrawTarget::stderr(),
+        );
         b.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} s simulated, {elapsed} elapsed, eta {eta}")
-                .context("progress template")?,
+            ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} s simulated, {elapsed} elapsed, eta {eta}",
+            )
+            .context("progress template")?,
         );
         b.set_message(scenario.name.clone());
         b
     } else {
         ProgressBar::hidden()
     };
-    let metrics = courier_sim::run::run(&scenario, args.record.as_deref(), |t| bar.set_position(t as u64))?;
+    let metrics = courier_sim::run::run(&scenario, args.record.as_deref(), |t| {
+        bar.set_position(t as u64)
+    })?;
     bar.finish_and_clear();
     let json = serde_json::to_string_pretty(&metrics)?;
     println!("{json}");
@@ -61,7 +71,11 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!("metrics written to {}", path.display());
     }
     if let Some(path) = &args.record {
-        eprintln!("recording written to {} (view it with `rerun {}`)", path.display(), path.display());
+        eprintln!(
+            "recording written to {} (view it with `rerun {}`)",
+            path.display(),
+            path.display()
+        );
     }
     Ok(())
 }
