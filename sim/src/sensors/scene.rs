@@ -732,6 +732,28 @@ mod tests {
     }
 
     #[test]
+    fn grid_scene_matches_the_warehouse_cells() {
+        use crate::warehouse::{LayoutParams, WarehouseWorld};
+        let world = WarehouseWorld::generate(&LayoutParams::default(), 1.0).unwrap();
+        let scene = Scene3d::from_grid(&world.grid, world.cell_size_m, 2.0, false).unwrap();
+        let view = scene.alone();
+        let down = v(0.0, 0.0, -1.0);
+        // From 10 m above each cell centre: racks stop the ray at their top, free cells at the floor.
+        let racks: Vec<u32> = world.obstacles().collect();
+        assert!(!racks.is_empty());
+        for &c in racks
+            .iter()
+            .take(50)
+            .chain(&world.pickups[..10.min(world.pickups.len())])
+        {
+            let [x, y] = world.cell_center(c);
+            let h = view.cast_ray(&v(x, y, 10.0), &down, 20.0).unwrap().unwrap();
+            let want = if racks.contains(&c) { 8.0 } else { 10.0 };
+            assert!((h.range - want).abs() < 1e-4, "cell {c}: {h:?}");
+        }
+    }
+
+    #[test]
     fn grid_scene_places_racks_on_cells() {
         // 4×3 grid, one blocked run at row 1 (from the top), columns 1..=2.
         let mut passable = vec![true; 12];
