@@ -11,6 +11,7 @@ use crate::error::{Result, SimError};
 use crate::metrics::{Metrics, summary};
 use crate::record::{Recorder, RobotActivity};
 use crate::scenario::{Scenario, WarehouseScenario};
+use crate::sensors::noise::Noise;
 use crate::warehouse::WarehouseWorld;
 use courier_fleet::lifelong::{self, LifelongParams, Problem, Simulator, TaskRules};
 use rand::seq::SliceRandom;
@@ -72,13 +73,6 @@ pub fn build_problem(
     })
 }
 
-/// A standard normal sample (Box–Muller), so noise needs no extra dependency.
-fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
 /// What a robot believes about its position: odometry dead reckoning, reset by fiducials.
 #[derive(Debug, Clone, Copy)]
 struct Belief {
@@ -92,11 +86,11 @@ impl Belief {
         moved: [f64; 2],
         world: &WarehouseWorld,
         p: &AgvParams,
-        rng: &mut ChaCha8Rng,
+        noise: &mut Noise,
     ) {
         let d = moved[0].hypot(moved[1]);
         let scale = 1.0
-            + p.odom_noise_per_m * gaussian(rng) * d.sqrt().max(if d > 0.0 { 1e-3 } else { 0.0 });
+            + p.odom_noise_per_m * noise.normal() * d.sqrt().max(if d > 0.0 { 1e-3 } else { 0.0 });
         self.pos = [
             self.pos[0] + moved[0] * scale,
             self.pos[1] + moved[1] * scale,
@@ -106,8 +100,8 @@ impl Belief {
             let c = world.cell_center((y as usize * world.grid.width + x as usize) as u32);
             if (truth.pos[0] - c[0]).hypot(truth.pos[1] - c[1]) < 0.05 {
                 self.pos = [
-                    truth.pos[0] + p.fiducial_noise_m * gaussian(rng),
-                    truth.pos[1] + p.fiducial_noise_m * gaussian(rng),
+                    truth.pos[0] + p.fiducial_noise_m * noise.normal(),
+                    truth.pos[1] + p.fiducial_noise_m * noise.normal(),
                 ];
             }
         }
@@ -145,7 +139,7 @@ pub fn run(
         .map(|&c| AgvState::at(world.cell_center(c)))
         .collect();
     let mut beliefs: Vec<Belief> = robots.iter().map(|r| Belief { pos: r.pos }).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed ^ 0x005E_ED0F_5111);
+    let mut noise = Noise::new(scenario.seed ^ 0x005E_ED0F_5111);
     let mut checker = CollisionChecker::new(&world, w.agv.radius_m, NEAR_MISS_M);
     let mut m = Metrics {
         scenario: scenario.name.clone(),
@@ -192,7 +186,7 @@ pub fn run(
                 let before = r.pos;
                 m.distance_driven_m += r.step_toward(targets[i], &w.agv, dt);
                 let moved = [r.pos[0] - before[0], r.pos[1] - before[1]];
-                beliefs[i].update(r, moved, &world, &w.agv, &mut rng);
+                beliefs[i].update(r, moved, &world, &w.agv, &mut noise);
                 let e = (beliefs[i].pos[0] - r.pos[0]).hypot(beliefs[i].pos[1] - r.pos[1]);
                 err_sum += e;
                 err_n += 1;

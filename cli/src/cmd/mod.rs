@@ -3,9 +3,9 @@
 pub mod bench;
 pub mod info;
 pub mod lifelong;
-pub mod sim;
 pub mod mapf;
 pub mod perception;
 pub mod plan;
 pub mod route;
+pub mod sim;
 pub mod slam;

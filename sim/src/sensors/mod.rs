@@ -19,7 +19,7 @@ mod gnss;
 mod imu;
 mod lidar2d;
 mod lidar3d;
-mod noise;
+pub(crate) mod noise;
 mod odometry;
 mod scene;
 mod truth;
