@@ -12,6 +12,29 @@ pub const OCCUPIED: i8 = 100;
 /// Occupancy value of an unknown cell.
 pub const UNKNOWN: i8 = -1;
 
+/// The (col, row) of the cell holding map-frame point (x, y) in a grid whose cell (0, 0) has its
+/// lower-left corner at `origin` and whose cells are `resolution` metres wide (the geometry of
+/// nav_msgs/OccupancyGrid, shared by every metric grid: occupancy grids and costmaps).
+pub fn world_to_cell(origin: &Pose2, resolution: f64, x: f64, y: f64) -> (i64, i64) {
+    let p = origin
+        .0
+        .inverse_transform_point(&nalgebra::Point2::new(x, y));
+    (
+        (p.x / resolution).floor() as i64,
+        (p.y / resolution).floor() as i64,
+    )
+}
+
+/// The map-frame centre of cell (col, row) of a grid laid out as in [`world_to_cell`].
+pub fn cell_to_world(origin: &Pose2, resolution: f64, col: i64, row: i64) -> (f64, f64) {
+    let local = nalgebra::Point2::new(
+        (col as f64 + 0.5) * resolution,
+        (row as f64 + 0.5) * resolution,
+    );
+    let p = origin.transform_point(&local);
+    (p.x, p.y)
+}
+
 /// A metric occupancy grid, as nav_msgs/OccupancyGrid: `data[[row, col]]` is the cell whose
 /// lower-left corner is at `origin * (col * resolution, row * resolution)`; row 0 is at the
 /// origin (the bottom of the image a Nav2 `.pgm` shows). Values: 0 free … 100 occupied, -1 unknown.
@@ -49,23 +72,11 @@ impl OccupancyGrid {
     }
     /// The (col, row) of the cell holding map-frame point (x, y); may lie off the map.
     pub fn world_to_cell(&self, x: f64, y: f64) -> (i64, i64) {
-        let p = self
-            .origin
-            .0
-            .inverse_transform_point(&nalgebra::Point2::new(x, y));
-        (
-            (p.x / self.resolution).floor() as i64,
-            (p.y / self.resolution).floor() as i64,
-        )
+        world_to_cell(&self.origin, self.resolution, x, y)
     }
     /// The map-frame centre of cell (col, row).
     pub fn cell_to_world(&self, col: i64, row: i64) -> (f64, f64) {
-        let local = nalgebra::Point2::new(
-            (col as f64 + 0.5) * self.resolution,
-            (row as f64 + 0.5) * self.resolution,
-        );
-        let p = self.origin.transform_point(&local);
-        (p.x, p.y)
+        cell_to_world(&self.origin, self.resolution, col, row)
     }
     /// Counts of (free, occupied, unknown) cells, with Nav2's reading: -1 unknown, ≥ 65 occupied
     /// (the default occupied_thresh), the rest free.

@@ -80,23 +80,11 @@ impl Costmap2D {
     }
     /// The (col, row) of the cell holding map-frame point (x, y); may lie off the map.
     pub fn world_to_cell(&self, x: f64, y: f64) -> (i64, i64) {
-        let p = self
-            .origin
-            .0
-            .inverse_transform_point(&nalgebra::Point2::new(x, y));
-        (
-            (p.x / self.resolution).floor() as i64,
-            (p.y / self.resolution).floor() as i64,
-        )
+        courier_core::maps::world_to_cell(&self.origin, self.resolution, x, y)
     }
     /// The map-frame centre of cell (col, row).
     pub fn cell_to_world(&self, col: i64, row: i64) -> (f64, f64) {
-        let local = nalgebra::Point2::new(
-            (col as f64 + 0.5) * self.resolution,
-            (row as f64 + 0.5) * self.resolution,
-        );
-        let p = self.origin.transform_point(&local);
-        (p.x, p.y)
+        courier_core::maps::cell_to_world(&self.origin, self.resolution, col, row)
     }
     /// Cost of the cell holding map-frame point (x, y); `None` off the map or for a non-finite point.
     pub fn cost_at(&self, x: f64, y: f64) -> Option<u8> {
