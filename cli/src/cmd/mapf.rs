@@ -68,40 +68,7 @@ pub fn run_solver(inst: &Instance, solver: &str, params: &MapfParams) -> Result<
         .with_context(|| format!("bad suboptimality factor in {solver:?}: need a number >= 1"))?;
     match name {
         "lacam" => Ok(mapf::solve(inst, params)?),
-        "cbs" => {
-            let t0 = std::time::Instant::now();
-            let deadline = if params.cpu_clock {
-                mapf::Deadline::cpu_in(params.time_limit_s)
-            } else {
-                mapf::Deadline::wall_in(params.time_limit_s)
-            };
-            let dist = mapf::DistanceTable::new(&inst.grid, inst.goals.clone());
-            let lower_bound = (0..inst.num_agents())
-                .map(|i| dist.get(i, inst.starts[i]) as u64)
-                .sum();
-            let (paths, _) = mapf::cbs::solve(inst, &dist, w, &deadline);
-            let mut out = MapfOutcome {
-                solved: false,
-                paths: Vec::new(),
-                runtime_s: 0.0,
-                first_solution_s: None,
-                first_sum_of_costs: 0,
-                sum_of_costs: 0,
-                makespan: 0,
-                lower_bound,
-                lacam_nodes: 0,
-                lns_iterations: 0,
-            };
-            if let Some(paths) = paths {
-                let c = mapf::validate(inst, &paths)?;
-                out.first_solution_s = Some(t0.elapsed().as_secs_f64());
-                (out.solved, out.paths) = (true, paths);
-                (out.sum_of_costs, out.first_sum_of_costs, out.makespan) =
-                    (c.sum_of_costs, c.sum_of_costs, c.makespan);
-            }
-            out.runtime_s = t0.elapsed().as_secs_f64();
-            Ok(out)
-        }
+        "cbs" => Ok(mapf::solve_cbs(inst, params, w)?),
         other => bail!("unknown solver {other:?} (expected lacam or cbs)"),
     }
 }

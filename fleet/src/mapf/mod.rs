@@ -93,11 +93,12 @@ pub struct MapfOutcome {
     pub lns_iterations: usize,
 }
 
-/// Solves `inst` within `params.time_limit_s`: LaCAM for a first solution, then LNS refinement.
-/// A time-out gives `solved = false` (never an invalid solution). Errors only on bad
-/// parameters (the instance was checked when it was built) or, as a safety net, if a solver
-/// produced an invalid solution.
-pub fn solve(inst: &Instance, params: &MapfParams) -> Result<MapfOutcome> {
+/// What every solver starts with: the parameters checked, the clock started, the distance
+/// tables, and an unsolved outcome carrying the lower bound.
+fn begin<'a>(
+    inst: &'a Instance,
+    params: &MapfParams,
+) -> Result<(Instant, Deadline, DistanceTable<'a>, MapfOutcome)> {
     if !(params.time_limit_s.is_finite() && params.time_limit_s >= 0.0) {
         return Err(FleetError::Param(format!(
             "time_limit_s must be a finite non-negative number, got {}",
@@ -114,7 +115,7 @@ pub fn solve(inst: &Instance, params: &MapfParams) -> Result<MapfOutcome> {
     let lower_bound = (0..inst.num_agents())
         .map(|i| dist.get(i, inst.starts[i]) as u64)
         .sum();
-    let mut out = MapfOutcome {
+    let out = MapfOutcome {
         solved: false,
         paths: Vec::new(),
         runtime_s: 0.0,
@@ -126,6 +127,15 @@ pub fn solve(inst: &Instance, params: &MapfParams) -> Result<MapfOutcome> {
         lacam_nodes: 0,
         lns_iterations: 0,
     };
+    Ok((t0, deadline, dist, out))
+}
+
+/// Solves `inst` within `params.time_limit_s`: LaCAM for a first solution, then LNS refinement.
+/// A time-out gives `solved = false` (never an invalid solution). Errors only on bad
+/// parameters (the instance was checked when it was built) or, as a safety net, if a solver
+/// produced an invalid solution.
+pub fn solve(inst: &Instance, params: &MapfParams) -> Result<MapfOutcome> {
+    let (t0, deadline, dist, mut out) = begin(inst, params)?;
     let (configs, stats) = lacam::solve(inst, &dist, params.seed, &deadline);
     out.lacam_nodes = stats.nodes;
     if let Some(configs) = configs {
@@ -148,6 +158,26 @@ pub fn solve(inst: &Instance, params: &MapfParams) -> Result<MapfOutcome> {
         out.sum_of_costs = costs.sum_of_costs;
         out.makespan = costs.makespan;
         out.paths = paths;
+    }
+    out.runtime_s = t0.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+/// Solves `inst` with CBS, optimal (`w` = 1) or bounded-suboptimal with factor `w` ≥ 1, for
+/// checking solution quality on small instances. Same contract as [`solve`].
+pub fn solve_cbs(inst: &Instance, params: &MapfParams, w: f64) -> Result<MapfOutcome> {
+    if !(w.is_finite() && w >= 1.0) {
+        return Err(FleetError::Param(format!(
+            "the suboptimality factor must be >= 1, got {w}"
+        )));
+    }
+    let (t0, deadline, dist, mut out) = begin(inst, params)?;
+    if let (Some(paths), _) = cbs::solve(inst, &dist, w, &deadline) {
+        let c = validate(inst, &paths)?;
+        out.first_solution_s = Some(t0.elapsed().as_secs_f64());
+        (out.solved, out.paths) = (true, paths);
+        (out.sum_of_costs, out.first_sum_of_costs, out.makespan) =
+            (c.sum_of_costs, c.sum_of_costs, c.makespan);
     }
     out.runtime_s = t0.elapsed().as_secs_f64();
     Ok(out)
