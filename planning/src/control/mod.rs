@@ -8,7 +8,7 @@ pub mod world;
 
 pub use mppi::{Mppi, MppiParams};
 pub use pure_pursuit::{PurePursuitParams, RegulatedPurePursuit};
-pub use world::{FollowPath, Limits, World};
+pub use world::{FollowPath, Limits, Tracking, World};
 
 use courier_core::Twist2;
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 //! (distance to the path, progress, heading, collisions, effort), and average the samples with
 //! weights exp(−cost/λ). Seeded: the same inputs give the same commands.
 
-use super::world::{FollowPath, World};
+use super::world::{FollowPath, Tracking, World};
 use super::{ControlParams, apply_limits};
 use crate::hybrid::Footprint;
 use courier_core::Twist2;
@@ -98,22 +98,22 @@ impl Mppi {
     ) -> (Twist2, bool) {
         let mp = &params.mppi;
         let lim = &params.limits;
-        let n = path.poses.len();
-        let i = path.closest(pose[0], pose[1], self.progress, 80);
-        self.progress = i;
-        let seg_end = path.segment_end(i);
-        let end = path.poses[seg_end];
-        if (end[0] - pose[0]).hypot(end[1] - pose[1]) < params.goal_tolerance {
-            if seg_end >= n - 1 {
-                self.mean.iter_mut().for_each(|m| *m = (0.0, 0.0));
-                return (apply_limits(Twist2::default(), prev, lim, dt), true);
-            }
-            if prev.vx.abs() < 0.05 {
-                self.progress = seg_end + 1;
-            }
-            return (apply_limits(Twist2::default(), prev, lim, dt), false);
-        }
-        let forward = path.forward[(i + 1).min(n - 1)];
+        let (i, seg_end, forward, end) =
+            match path.track(pose, &mut self.progress, prev.vx, params.goal_tolerance) {
+                Tracking::Stop { done } => {
+                    if done {
+                        self.mean.iter_mut().for_each(|m| *m = (0.0, 0.0));
+                    }
+                    return (apply_limits(Twist2::default(), prev, lim, dt), done);
+                }
+                Tracking::Follow {
+                    i,
+                    seg_end,
+                    forward,
+                    end,
+                    ..
+                } => (i, seg_end, forward, end),
+            };
         let (vlo, vhi) = if forward {
             (0.0, lim.max_speed)
         } else {

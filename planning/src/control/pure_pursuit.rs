@@ -3,7 +3,7 @@
 //! when approaching the goal, and capped so the vehicle can brake before the first colliding
 //! pose on the path ahead.
 
-use super::world::{FollowPath, World};
+use super::world::{FollowPath, Tracking, World};
 use super::{ControlParams, apply_limits};
 use crate::hybrid::Footprint;
 use courier_core::Twist2;
@@ -86,23 +86,19 @@ impl RegulatedPurePursuit {
     ) -> (Twist2, bool) {
         let pp = &params.pure_pursuit;
         let lim = &params.limits;
-        let n = path.poses.len();
-        let i = path.closest(pose[0], pose[1], self.progress, 80);
-        self.progress = i;
-        let seg_end = path.segment_end(i);
-        let end = path.poses[seg_end];
-        let dist_end = (end[0] - pose[0]).hypot(end[1] - pose[1]);
-        if dist_end < params.goal_tolerance {
-            if seg_end >= n - 1 {
-                return (apply_limits(Twist2::default(), prev, lim, dt), true);
-            }
-            // At a cusp: move on to the next stretch once stopped.
-            if prev.vx.abs() < 0.05 {
-                self.progress = seg_end + 1;
-            }
-            return (apply_limits(Twist2::default(), prev, lim, dt), false);
-        }
-        let forward = path.forward[(i + 1).min(n - 1)];
+        let (i, seg_end, forward, end, dist_end) =
+            match path.track(pose, &mut self.progress, prev.vx, params.goal_tolerance) {
+                Tracking::Stop { done } => {
+                    return (apply_limits(Twist2::default(), prev, lim, dt), done);
+                }
+                Tracking::Follow {
+                    i,
+                    seg_end,
+                    forward,
+                    end,
+                    dist_end,
+                } => (i, seg_end, forward, end, dist_end),
+            };
         let look = (prev.vx.abs() * pp.lookahead_time).clamp(pp.min_lookahead, pp.max_lookahead);
         // Carrot: the first pose of this stretch at least `look` from the robot, else its end.
         let carrot = (i..=seg_end)

@@ -71,6 +71,38 @@ impl FollowPath {
             .unwrap_or(0)
     }
 
+    /// Advances `progress` to the pose closest to the robot and says what to do: follow the
+    /// current stretch, or stop at its end (a cusp, passed once `speed` is near zero, or the
+    /// goal, within `goal_tolerance`). Both controllers share this bookkeeping.
+    pub fn track(
+        &self,
+        pose: [f64; 3],
+        progress: &mut usize,
+        speed: f64,
+        goal_tolerance: f64,
+    ) -> Tracking {
+        let n = self.poses.len();
+        let i = self.closest(pose[0], pose[1], *progress, 80);
+        *progress = i;
+        let seg_end = self.segment_end(i);
+        let end = self.poses[seg_end];
+        let dist_end = (end[0] - pose[0]).hypot(end[1] - pose[1]);
+        if dist_end < goal_tolerance {
+            let done = seg_end >= n - 1;
+            if !done && speed.abs() < 0.05 {
+                *progress = seg_end + 1;
+            }
+            return Tracking::Stop { done };
+        }
+        Tracking::Follow {
+            i,
+            seg_end,
+            forward: self.forward[(i + 1).min(n - 1)],
+            end,
+            dist_end,
+        }
+    }
+
     /// The last index of the stretch driven in one direction that contains `i` (the next cusp
     /// or the path end).
     pub fn segment_end(&self, i: usize) -> usize {
@@ -82,6 +114,23 @@ impl FollowPath {
         }
         (j - 1).max(i).min(n - 1)
     }
+}
+
+/// Where a controller stands on its path this cycle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tracking {
+    /// Follow the stretch `i..=seg_end`, driven forward or backward; `end` is its last pose
+    /// and `dist_end` the robot's distance to it.
+    Follow {
+        i: usize,
+        seg_end: usize,
+        forward: bool,
+        end: [f64; 3],
+        dist_end: f64,
+    },
+    /// Stop here: at the path end (`done`) or at a cusp, where the next stretch starts once the
+    /// robot has stopped.
+    Stop { done: bool },
 }
 
 /// Obstacles known to the controller: the map's collision grid and obstacle points.
