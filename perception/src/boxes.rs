@@ -29,6 +29,32 @@ const COARSE: usize = 5;
 /// Most points scored per candidate heading.
 const SEARCH_POINTS: usize = 256;
 
+/// Coordinates of `p` relative to `origin` along the axes at heading θ (given as sin, cos).
+fn on_axes(p: [f32; 3], origin: [f32; 2], sn: f32, cs: f32) -> [f32; 2] {
+    let (x, y) = (p[0] - origin[0], p[1] - origin[1]);
+    [x * cs + y * sn, -x * sn + y * cs]
+}
+
+/// Bounds `[lo1, hi1, lo2, hi2]` of the points along the two axes at heading θ.
+fn axis_bounds(
+    pts: impl Iterator<Item = [f32; 3]>,
+    origin: [f32; 2],
+    sn: f32,
+    cs: f32,
+) -> [f32; 4] {
+    let mut b = [
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ];
+    for p in pts {
+        let [c1, c2] = on_axes(p, origin, sn, cs);
+        b = [b[0].min(c1), b[1].max(c1), b[2].min(c2), b[3].max(c2)];
+    }
+    b
+}
+
 /// Fits an oriented box to points (only x, y matter for the rectangle; z gives the height).
 /// `None` for no finite points.
 pub fn fit_l_shape(pts: impl Iterator<Item = [f32; 3]> + Clone) -> Option<OrientedBox> {
@@ -57,26 +83,10 @@ pub fn fit_l_shape(pts: impl Iterator<Item = [f32; 3]> + Clone) -> Option<Orient
     let closeness = |th: f32| {
         let sample = pts.clone().filter(finite).step_by(stride);
         let (sn, cs) = th.sin_cos();
-        let (mut lo1, mut hi1, mut lo2, mut hi2) = (
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-        );
-        for p in sample.clone() {
-            let (x, y) = (p[0] - mx, p[1] - my);
-            let c1 = x * cs + y * sn;
-            let c2 = -x * sn + y * cs;
-            lo1 = lo1.min(c1);
-            hi1 = hi1.max(c1);
-            lo2 = lo2.min(c2);
-            hi2 = hi2.max(c2);
-        }
+        let [lo1, hi1, lo2, hi2] = axis_bounds(sample.clone(), [mx, my], sn, cs);
         let mut score = 0.0;
         for p in sample {
-            let (x, y) = (p[0] - mx, p[1] - my);
-            let c1 = x * cs + y * sn;
-            let c2 = -x * sn + y * cs;
+            let [c1, c2] = on_axes(p, [mx, my], sn, cs);
             let d1 = (c1 - lo1).min(hi1 - c1);
             let d2 = (c2 - lo2).min(hi2 - c2);
             score += 1.0 / d1.min(d2).max(D0);
@@ -105,21 +115,7 @@ pub fn fit_l_shape(pts: impl Iterator<Item = [f32; 3]> + Clone) -> Option<Orient
     }
     let th = best.1;
     let (sn, cs) = th.sin_cos();
-    let (mut lo1, mut hi1, mut lo2, mut hi2) = (
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-    );
-    for p in pts.filter(finite) {
-        let (x, y) = (p[0] - mx, p[1] - my);
-        let c1 = x * cs + y * sn;
-        let c2 = -x * sn + y * cs;
-        lo1 = lo1.min(c1);
-        hi1 = hi1.max(c1);
-        lo2 = lo2.min(c2);
-        hi2 = hi2.max(c2);
-    }
+    let [lo1, hi1, lo2, hi2] = axis_bounds(pts.filter(finite), [mx, my], sn, cs);
     let (e1, e2) = (hi1 - lo1, hi2 - lo2);
     let (m1, m2) = ((lo1 + hi1) / 2.0, (lo2 + hi2) / 2.0);
     let center = [
