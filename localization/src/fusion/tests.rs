@@ -170,6 +170,55 @@ fn nan_and_out_of_order_inputs_are_refused_and_counted_without_touching_state() 
 }
 
 #[test]
+fn inf_gyro_nan_yaw_rate_inf_longitude_are_refused_and_a_nan_gnss_covariance_replaced() {
+    let mut f = FusionFilter::new(FusionParams::default());
+    f.initialize(Stamp::ZERO, &Pose3::default(), Vector3::new(1.0, 0.0, 0.0));
+    let g = Vector3::new(0.0, 0.0, 9.80665);
+    f.on_imu(&imu_at(0.0, g, Vector3::zeros())).expect("valid");
+    let before = f.estimate();
+    let e = f.on_imu(&imu_at(0.01, g, Vector3::new(0.0, f64::INFINITY, 0.0)));
+    assert!(matches!(e, Err(FusionError::NonFinite { .. })));
+    let odom = WheelOdometry {
+        stamp: Stamp::ZERO + 0.01,
+        pose: Pose2::identity(),
+        twist: courier_core::geometry::Twist2::new(1.0, 0.0, f64::NAN),
+        pose_covariance: Covariance3::identity(),
+        twist_covariance: Covariance3::identity(),
+    };
+    assert!(matches!(
+        f.on_odometry(&odom),
+        Err(FusionError::NonFinite { .. })
+    ));
+    let mut fix = GnssFix {
+        stamp: Stamp::ZERO + 0.01,
+        frame_id: "gnss".into(),
+        status: courier_core::msgs::FixStatus::Fix,
+        latitude: 47.0,
+        longitude: f64::INFINITY,
+        altitude: 0.0,
+        position_covariance: Matrix3::identity(),
+    };
+    assert!(matches!(
+        f.on_gnss(&fix),
+        Err(FusionError::InvalidFix { .. })
+    ));
+    assert_eq!(f.estimate(), before);
+    assert_eq!(f.counters().invalid, 3);
+    // A fix with a NaN covariance is still a position: fused with the default sigma.
+    fix.longitude = 8.0;
+    fix.position_covariance[(0, 0)] = f64::NAN;
+    let s = f.on_gnss(&fix).expect("valid position");
+    assert!(
+        s.estimate
+            .expect("initialised")
+            .pose
+            .translation()
+            .iter()
+            .all(|v| v.is_finite())
+    );
+}
+
+#[test]
 fn scan_match_poses_initialise_and_correct_the_filter() {
     let mut f = FusionFilter::new(FusionParams::default());
     let cov = Covariance3::from_diagonal(&Vector3::new(0.01, 0.01, 0.001));
