@@ -63,6 +63,10 @@ pub struct AmclParams {
     pub laser_likelihood_max_dist: f64,
     /// Beams used per scan (evenly subsampled). Default 60.
     pub max_beams: usize,
+    /// How the per-beam likelihoods p combine into a particle weight. 0: Nav2's 1 + Σ p³.
+    /// k > 0: the tempered product exp(k Σ ln p) (k < 1 discounts the beams' correlation).
+    /// Default 0.
+    pub beam_product_exponent: f64,
     /// Augmented-MCL averaging rates; 0 disables injection. Defaults 0.001, 0.1.
     pub recovery_alpha_slow: f64,
     pub recovery_alpha_fast: f64,
@@ -98,6 +102,7 @@ impl Default for AmclParams {
             sigma_hit: 0.2,
             laser_likelihood_max_dist: 2.0,
             max_beams: 60,
+            beam_product_exponent: 0.0,
             recovery_alpha_slow: 0.001,
             recovery_alpha_fast: 0.1,
             update_min_d: 0.2,
@@ -451,6 +456,7 @@ impl MapLocalizer {
         for q in &mut self.particles {
             let (s, c) = q.th.sin_cos();
             let mut w = 1.0;
+            let mut log_w = 0.0;
             for &(bx, by) in &self.beams {
                 let wx = q.x + c * bx - s * by;
                 let wy = q.y + s * bx + c * by;
@@ -460,6 +466,10 @@ impl MapLocalizer {
                 let d = self.field.distance(col, row);
                 let pz = p.z_hit * (-d * d / two_s2).exp() + z_rand_term;
                 w += pz * pz * pz;
+                log_w += pz.ln();
+            }
+            if p.beam_product_exponent > 0.0 {
+                w = (p.beam_product_exponent * log_w).exp();
             }
             q.w *= w;
             total += q.w;
@@ -501,13 +511,18 @@ impl MapLocalizer {
             acc += q.w;
             self.cumulative.push(acc);
         }
-        let mut out = Vec::with_capacity(p.max_particles);
+        // The sample count comes from KLD sampling (draws counted into histogram bins until
+        // the bound is met); the samples themselves are then drawn by low-variance (systematic)
+        // resampling, which keeps every hypothesis with weight ≥ 1/n: multinomial draws lose
+        // the true mode among the look-alike ones of a symmetric building (seen as a wrong
+        // global convergence).
         let mut bins = HashSet::new();
         let max = p.max_particles.max(1);
         let min = p.min_particles.clamp(1, max);
-        while out.len() < max {
+        let mut n = 0;
+        while n < max {
+            n += 1;
             let q = if self.rng.random::<f64>() < inject {
-                self.counters.injected += 1;
                 self.random_free_pose()
             } else {
                 let u = self.rng.random::<f64>() * acc;
@@ -515,10 +530,29 @@ impl MapLocalizer {
                 self.particles[i.min(self.particles.len() - 1)]
             };
             bins.insert(self.bin(&q));
-            out.push(Particle { w: 1.0, ..q });
-            if out.len() >= min && out.len() >= kld_sample_count(bins.len(), p.kld_err, p.kld_z) {
+            if n >= min && n >= kld_sample_count(bins.len(), p.kld_err, p.kld_z) {
                 break;
             }
+        }
+        let injected = (0..n).filter(|_| self.rng.random::<f64>() < inject).count();
+        self.counters.injected += injected as u64;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..injected {
+            out.push(self.random_free_pose());
+        }
+        let kept = n - injected;
+        let step = acc / kept.max(1) as f64;
+        let mut u = self.rng.random::<f64>() * step;
+        let mut i = 0;
+        for _ in 0..kept {
+            while i + 1 < self.particles.len() && self.cumulative[i] < u {
+                i += 1;
+            }
+            out.push(Particle {
+                w: 1.0,
+                ..self.particles[i]
+            });
+            u += step;
         }
         // Unlike Nav2, the averages are not reset after an injection (Thrun's Augmented_MCL):
         // injection goes on while the short-term likelihood stays below the long-term one,

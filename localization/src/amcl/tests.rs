@@ -138,3 +138,49 @@ fn random_injection_recovers_from_a_kidnapping() {
         amcl.counters()
     );
 }
+
+#[test]
+fn systematic_resampling_keeps_the_true_mode_among_look_alikes() {
+    // Seed 20 converged 13 m and 90° away (a look-alike place of the room) with multinomial
+    // resampling; low-variance resampling keeps the true hypothesis alive.
+    let rep = run_global_localization(20).expect("valid map");
+    assert!(rep.localized && rep.converged, "{rep:?}");
+}
+
+#[test]
+fn inf_negative_and_too_long_beams_are_skipped_and_a_nan_initial_pose_refused() {
+    let map = world(3);
+    let mut amcl = MapLocalizer::new(
+        &map,
+        AmclParams {
+            initial_pose: Some(Pose2::new(3.0, 3.0, 0.0)),
+            ..AmclParams::default()
+        },
+    )
+    .expect("valid map");
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut scan = cast_scan(&map, &Pose2::new(3.0, 3.0, 0.0), Stamp::ZERO, &mut rng);
+    // 60 of 360 beams are used (every 6th): spoil exactly those, in three ways.
+    for (k, r) in scan.ranges.iter_mut().step_by(6).enumerate() {
+        *r = match k % 3 {
+            0 => f32::INFINITY,
+            1 => -1.0,
+            _ => 1e6,
+        };
+    }
+    let e = amcl.on_scan(&scan).expect("bad beams are skipped");
+    assert_eq!(amcl.counters().beams_invalid, 60);
+    assert!(e.pose.is_finite());
+    let before = amcl.particle_count();
+    assert!(matches!(
+        amcl.set_initial_pose(&Pose2::new(f64::NAN, 0.0, 0.0), &Covariance3::identity()),
+        Err(AmclError::BadInitialPose)
+    ));
+    let mut cov = Covariance3::identity();
+    cov[(2, 2)] = f64::INFINITY;
+    assert!(
+        amcl.set_initial_pose(&Pose2::new(3.0, 3.0, 0.0), &cov)
+            .is_err()
+    );
+    assert_eq!(amcl.particle_count(), before);
+}

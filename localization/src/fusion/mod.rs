@@ -100,10 +100,14 @@ pub struct FusionParams {
     pub odom_gate: f64,
     /// Gate on the scan-matching pose update (x, y, yaw: 3 dof). Default 16.27.
     pub pose_gate: f64,
-    /// Distance between two GNSS fixes that initialises the heading (course over ground), m.
-    /// Default 5.
+    /// Distance driven (GNSS displacement from the first fix) before the heading is aligned, m.
+    /// The heading comes from fitting the rotation between the dead-reckoned track (wheel
+    /// speed + IMU yaw rate) and the GNSS track over this stretch, so its accuracy grows with
+    /// the distance (≈ σ_GNSS / (d √(N/12)) for N fixes over d metres: 0.02 rad at 20 m, 10 Hz,
+    /// 0.7 m). Default 20.
     pub init_min_distance: f64,
-    /// Initial 1σ of the heading initialised from the GNSS course, rad. Default 0.3.
+    /// Initial 1σ of the heading when it has to come from the course between two GNSS fixes
+    /// (no wheel speed before initialisation), rad. Default 0.3.
     pub init_yaw_sigma: f64,
     /// Initial 1σ of roll and pitch (initialised level), rad. Default 0.03.
     pub init_tilt_sigma: f64,
@@ -140,7 +144,7 @@ impl Default for FusionParams {
             gnss_gate: CHI2_999[2],
             odom_gate: CHI2_999[2],
             pose_gate: CHI2_999[2],
-            init_min_distance: 5.0,
+            init_min_distance: 20.0,
             init_yaw_sigma: 0.3,
             init_tilt_sigma: 0.03,
             init_velocity_sigma: 1.0,
@@ -227,11 +231,60 @@ pub struct FusionFilter {
     time: Option<Stamp>,
     /// Last IMU sample (specific force, angular rate), held until the next one.
     imu: Option<(Vector3<f64>, Vector3<f64>)>,
-    /// First GNSS position seen before initialisation (for the course-over-ground heading).
-    init_anchor: Option<Vector3<f64>>,
+    /// Dead-reckoned track paired with GNSS fixes before initialisation (heading alignment).
+    align: Option<Alignment>,
     /// Last wheel forward speed, for the initial velocity.
     last_speed: Option<f64>,
     counters: FusionCounters,
+}
+
+/// In-motion heading alignment before initialisation. A heading from two noisy fixes a few
+/// metres apart is off by tenths of a radian; the ESKF then linearises about a wrong heading,
+/// pushes the error into the gyro and accelerometer biases and its covariance collapses around
+/// the wrong values (over-confident), so the gyro bias is still off by ~5e-5 rad/s minutes
+/// later: 0.4 m across a 60 s outage at 5 m/s. Instead, the track dead-reckoned in an arbitrary
+/// frame (wheel speed, IMU yaw rate) is rotated onto the GNSS track by least squares.
+#[derive(Debug, Clone)]
+struct Alignment {
+    /// Time of the last dead-reckoning step.
+    time: Stamp,
+    /// Time of the first fix.
+    start: Stamp,
+    /// Dead-reckoned heading and position (frame of the first fix, heading 0 there).
+    psi: f64,
+    pos: nalgebra::Vector2<f64>,
+    /// (dead-reckoned position, GNSS position) at each fix.
+    pairs: Vec<(nalgebra::Vector2<f64>, Vector3<f64>)>,
+}
+
+impl Alignment {
+    /// Rotation from the dead-reckoned frame to ENU, and 1σ of its fit (GNSS noise only).
+    fn fit(&self, sigma: f64) -> Option<(f64, f64)> {
+        let n = self.pairs.len() as f64;
+        if self.pairs.len() < 3 {
+            return None;
+        }
+        let dm = self
+            .pairs
+            .iter()
+            .map(|p| p.0)
+            .sum::<nalgebra::Vector2<f64>>()
+            / n;
+        let zm = self
+            .pairs
+            .iter()
+            .map(|p| p.1.xy())
+            .sum::<nalgebra::Vector2<f64>>()
+            / n;
+        let (mut cross, mut dot, mut spread) = (0.0, 0.0, 0.0);
+        for (d, z) in &self.pairs {
+            let (a, b) = (d - dm, z.xy() - zm);
+            cross += a.x * b.y - a.y * b.x;
+            dot += a.dot(&b);
+            spread += a.norm_squared();
+        }
+        (spread > 1e-6).then(|| (cross.atan2(dot), sigma / spread.sqrt()))
+    }
 }
 
 fn skew(v: &Vector3<f64>) -> Matrix3<f64> {
@@ -249,7 +302,7 @@ impl FusionFilter {
             state: None,
             time: None,
             imu: None,
-            init_anchor: None,
+            align: None,
             last_speed: None,
             counters: FusionCounters::default(),
         }
@@ -372,6 +425,7 @@ impl FusionFilter {
             }));
         }
         self.check_order("IMU", imu.stamp)?;
+        self.dead_reckon_to(imu.stamp);
         self.predict_to(imu.stamp);
         self.imu = Some((imu.linear_acceleration, imu.angular_velocity));
         self.counters.imu += 1;
@@ -390,6 +444,7 @@ impl FusionFilter {
         }
         self.check_order("wheel odometry", odom.stamp)?;
         let speed = odom.twist.vx;
+        self.dead_reckon_to(odom.stamp);
         self.last_speed = Some(speed);
         if self.state.is_none() {
             return Ok(self.step(UpdateOutcome::Stored));
@@ -458,27 +513,69 @@ impl FusionFilter {
         Ok(self.step(out))
     }
 
+    /// Before initialisation: advances the dead-reckoned alignment track to `stamp` with the
+    /// held wheel speed and IMU yaw rate (level vehicle assumed for these few seconds).
+    fn dead_reckon_to(&mut self, stamp: Stamp) {
+        let (Some(al), None) = (self.align.as_mut(), self.state.as_ref()) else {
+            return;
+        };
+        let dt = stamp.seconds_since(al.time);
+        if dt <= 0.0 {
+            return;
+        }
+        let wz = self.imu.map_or(0.0, |(_, w)| w.z);
+        let v = self.last_speed.unwrap_or(0.0);
+        let mid = al.psi + 0.5 * wz * dt;
+        al.pos += nalgebra::Vector2::new(mid.cos(), mid.sin()) * (v * dt);
+        al.psi += wz * dt;
+        al.time = stamp;
+    }
+
     fn try_initialize_from_gnss(
         &mut self,
         stamp: Stamp,
         z: Vector3<f64>,
         r: &Matrix3<f64>,
     ) -> FusionStep {
-        let Some(anchor) = self.init_anchor else {
-            self.init_anchor = Some(z);
-            return self.step(UpdateOutcome::Stored);
-        };
-        let d = z - anchor;
-        if d.xy().norm() < self.params.init_min_distance {
+        self.dead_reckon_to(stamp);
+        let al = self.align.get_or_insert_with(|| Alignment {
+            time: stamp,
+            start: stamp,
+            psi: 0.0,
+            pos: nalgebra::Vector2::zeros(),
+            pairs: Vec::new(),
+        });
+        al.pairs.push((al.pos, z));
+        let first = al.pairs[0].1;
+        if (z - first).xy().norm() < self.params.init_min_distance {
             return self.step(UpdateOutcome::Stored);
         }
-        let yaw = d.y.atan2(d.x);
+        let sigma = r[(0, 0)].max(r[(1, 1)]).sqrt();
+        let window = stamp.seconds_since(al.start);
+        let dr_len = (al.pos - al.pairs[0].0).norm();
+        let fitted = (self.last_speed.is_some() && dr_len > 0.5 * self.params.init_min_distance)
+            .then(|| al.fit(sigma))
+            .flatten();
+        let (yaw, yaw_sigma) = match fitted {
+            // The dead-reckoned heading also drifts by the unknown gyro bias over the window.
+            Some((rot, s_fit)) => (
+                normalize_angle(rot + al.psi),
+                s_fit.hypot(self.params.init_gyro_bias_sigma * window),
+            ),
+            // No wheel speed: course over ground between the first and this fix.
+            None => {
+                let d = z - first;
+                (d.y.atan2(d.x), self.params.init_yaw_sigma)
+            }
+        };
+        self.align = None;
         let speed = self.last_speed.unwrap_or(0.0);
         let pose = Pose3::from_xyz_rpy(z.x, z.y, z.z, 0.0, 0.0, yaw);
         let vel = Vector3::new(yaw.cos(), yaw.sin(), 0.0) * speed;
         self.initialize(stamp, &pose, vel);
         if let Some(s) = self.state.as_mut() {
             s.cov.fixed_view_mut::<3, 3>(IP, IP).copy_from(r);
+            s.cov[(ITH + 2, ITH + 2)] = yaw_sigma.powi(2);
         }
         self.step(UpdateOutcome::Initialized)
     }

@@ -73,6 +73,12 @@ pub struct LidarOdometryParams {
     /// Smallest share of the registration points that must find a map correspondence for the
     /// result to be accepted; below it the frame is refused and the state kept. Default 0.2.
     pub min_match_ratio: f64,
+    /// Start-up registration (no motion known yet: the first frame pair, unless a motion prior
+    /// was set): points lower than the frame's 10th height percentile plus this are left out,
+    /// m. The ground seen through the same scan rings from every position pulls point-to-point
+    /// ICP to zero motion; without velocity to predict from, walls, poles and cars alone give
+    /// the first motion. 0 disables. Default 0.5.
+    pub startup_ground_clearance: f64,
 }
 
 impl Default for LidarOdometryParams {
@@ -90,6 +96,7 @@ impl Default for LidarOdometryParams {
             scan_period: 0.1,
             min_points: 100,
             min_match_ratio: 0.2,
+            startup_ground_clearance: 0.5,
         }
     }
 }
@@ -160,6 +167,8 @@ pub struct LidarOdometry {
     /// Last inter-frame motion, the constant-velocity model.
     delta: Isometry3<f64>,
     last_stamp: Option<Stamp>,
+    /// Whether `delta` is a measured or given motion (false until the first registration).
+    motion_known: bool,
     counters: LidarOdometryCounters,
     // Scratch buffers reused frame after frame.
     frame: Vec<Vector3<f64>>,
@@ -194,6 +203,21 @@ fn scale_motion(m: &Isometry3<f64>, s: f64) -> Isometry3<f64> {
         Translation3::from(m.translation.vector * s),
         UnitQuaternion::from_scaled_axis(m.rotation.scaled_axis() * s),
     )
+}
+
+/// Removes the points lower (sensor z) than the 10th height percentile plus `clearance`: the
+/// ground, for the start-up registration. Keeps everything if too little would remain.
+fn drop_lowest(points: &mut Vec<Vector3<f64>>, clearance: f64) {
+    if points.len() < 20 {
+        return;
+    }
+    let mut z: Vec<f64> = points.iter().map(|p| p.z).collect();
+    let k = z.len() / 10;
+    let (_, &mut floor, _) = z.select_nth_unstable_by(k, f64::total_cmp);
+    let kept = points.iter().filter(|p| p.z >= floor + clearance).count();
+    if kept >= 20 && kept * 10 >= points.len() {
+        points.retain(|p| p.z >= floor + clearance);
+    }
 }
 
 /// Result of one registration.
@@ -311,6 +335,7 @@ impl LidarOdometry {
             pose: Isometry3::identity(),
             delta: Isometry3::identity(),
             last_stamp: None,
+            motion_known: false,
             counters: LidarOdometryCounters::default(),
             frame: Vec::new(),
             fine: Vec::new(),
@@ -342,6 +367,7 @@ impl LidarOdometry {
             && delta.0.rotation.quaternion().norm() > 0.5
         {
             self.delta = rigid(delta.0);
+            self.motion_known = true;
         }
     }
 
@@ -424,6 +450,9 @@ impl LidarOdometry {
             &mut self.seen,
         );
 
+        if !self.motion_known && !self.map.is_empty() && p.startup_ground_clearance > 0.0 {
+            drop_lowest(&mut self.source, p.startup_ground_clearance);
+        }
         let sigma = self.threshold.sigma();
         let prediction = rigid(self.pose * self.delta);
         let (new_pose, iterations, correspondences) = if self.map.is_empty() {
@@ -456,6 +485,7 @@ impl LidarOdometry {
         let delta = rigid(self.pose.inv_mul(&new_pose));
         if self.last_stamp.is_some() {
             self.delta = delta;
+            self.motion_known = true;
         }
         self.pose = new_pose;
         self.last_stamp = Some(stamp);

@@ -108,6 +108,26 @@ fn nan_points_are_skipped_and_bad_clouds_refused() {
 }
 
 #[test]
+fn nan_point_times_are_skipped_and_a_nan_motion_prior_ignored() {
+    let seq = generate(5, 2, 1.0, &coarse());
+    let mut odo = LidarOdometry::new(LidarOdometryParams::default());
+    odo.on_cloud(&seq.clouds[0]).expect("valid");
+    let mut prior = Pose3::default();
+    prior.0.translation.vector.x = f64::NAN;
+    odo.set_motion_prior(&prior);
+    let mut c1 = seq.clouds[1].clone();
+    let n = c1.len();
+    c1.time = Some(vec![0.05; n]);
+    if let Some(t) = c1.time.as_mut() {
+        t[0] = f32::NAN;
+        t[1] = f32::INFINITY;
+    }
+    let e = odo.on_cloud(&c1).expect("bad times are skipped");
+    assert_eq!(odo.counters().points_skipped, 2);
+    assert!(e.pose.translation().iter().all(|v| v.is_finite()));
+}
+
+#[test]
 fn constant_velocity_deskewing_undoes_a_turning_sweep() {
     // Frame 0 is an instantaneous sweep; frame 1 is swept while moving 1 m and turning 0.15 rad
     // (a sharp turn at 10 m/s), with per-point times. Given that motion as the prior, the
@@ -189,6 +209,34 @@ fn a_motion_prior_avoids_locking_onto_zero_motion_from_a_moving_start() {
     };
     let with = run(true);
     assert!(with.end_error_percent < 1.5, "{with:?}");
+}
+
+#[test]
+fn start_up_without_a_prior_does_not_lock_onto_zero_motion() {
+    // A moving start with sparse rings (0.8° azimuth steps) and no prior: the start-up
+    // registration leaves the ground out.
+    let seq = generate(11, 12, 1.0, &coarse());
+    let run = |clearance: f64| {
+        let mut odo = LidarOdometry::new(LidarOdometryParams {
+            startup_ground_clearance: clearance,
+            ..LidarOdometryParams::default()
+        });
+        let est: Vec<Pose3> = seq
+            .clouds
+            .iter()
+            .map(|c| odo.on_cloud(c).expect("valid cloud").pose)
+            .collect();
+        (drift(&seq.poses, &est), est[1].translation().norm())
+    };
+    let (with, first) = run(0.5);
+    assert!(with.end_error_percent < 1.5, "{with:?}");
+    assert!(
+        (first - 1.0).abs() < 0.1,
+        "first motion {first} m (truth 1 m)"
+    );
+    // With the ground in the start-up registration the first motion collapses.
+    let (without, first) = run(0.0);
+    assert!(first < 0.5, "first motion {first} m; {without:?}");
 }
 
 #[test]

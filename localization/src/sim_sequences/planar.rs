@@ -175,6 +175,9 @@ pub fn drive(map: &OccupancyGrid, seed: u64, steps: usize) -> Vec<PlanarStep> {
 pub struct AmclRunReport {
     /// Converged = error < 0.3 m and < 0.1 rad from some update on, to the end.
     pub converged: bool,
+    /// Globally localised = at the right place at the end (< 1 m, < 0.2 rad), even if the
+    /// tracking error exceeds the 0.3 m of `converged`.
+    pub localized: bool,
     pub converged_after_s: Option<f64>,
     pub converged_after_updates: Option<u64>,
     pub final_error_m: f64,
@@ -191,15 +194,17 @@ pub struct AmclRunReport {
 
 /// Global localization (uniform initial spread) over a 30 s drive on [`world`].
 pub fn run_global_localization(seed: u64) -> Result<AmclRunReport, AmclError> {
+    run_global_localization_with(seed, AmclParams::default())
+}
+
+/// [`run_global_localization`] with other filter parameters (`params.seed` is replaced).
+pub fn run_global_localization_with(
+    seed: u64,
+    params: AmclParams,
+) -> Result<AmclRunReport, AmclError> {
     let map = world(seed);
     let steps = drive(&map, seed, 300);
-    let mut amcl = MapLocalizer::new(
-        &map,
-        AmclParams {
-            seed,
-            ..AmclParams::default()
-        },
-    )?;
+    let mut amcl = MapLocalizer::new(&map, AmclParams { seed, ..params })?;
     let initial_particles = amcl.particle_count();
     let mut since: Option<(f64, u64)> = None;
     let mut min_particles = usize::MAX;
@@ -233,6 +238,7 @@ pub fn run_global_localization(seed: u64) -> Result<AmclRunReport, AmclError> {
     }
     Ok(AmclRunReport {
         converged: since.is_some(),
+        localized: err < 1.0 && yerr < 0.2,
         converged_after_s: since.map(|s| s.0),
         converged_after_updates: since.map(|s| s.1),
         final_error_m: err,
