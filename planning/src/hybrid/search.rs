@@ -58,7 +58,7 @@ pub struct HybridParams {
     /// Step (m) of the non-holonomic heuristic table (default 0.1).
     pub curve_table_step: f64,
     /// Cost factor of the holonomic heuristic next to obstacles: steps closer than the
-    /// footprint's circumscribed radius + 0.1 m cost up to 1 + this (default 3.0; 0 keeps the
+    /// footprint's circumscribed radius + 0.1 m cost up to 1 + this (default 12.0; 0 keeps the
     /// heuristic admissible).
     pub heuristic_obstacle_penalty: f64,
     /// Try an analytic expansion when the heuristic is below this (m) (default 10.0).
@@ -89,7 +89,7 @@ impl Default for HybridParams {
             heuristic_weight: 1.5,
             curve_table_extent: 5.0,
             curve_table_step: 0.1,
-            heuristic_obstacle_penalty: 3.0,
+            heuristic_obstacle_penalty: 12.0,
             analytic_max_distance: 10.0,
             max_expansions: 200_000,
             path_step: 0.05,
