@@ -41,7 +41,7 @@ pub struct HybridParams {
     pub bins_per_primitive: usize,
     /// Also expand half-lock arcs (twice the radius) (default false).
     pub half_lock: bool,
-    /// Size of the (x, y) pruning lattice in metres (default 0.1).
+    /// Size of the (x, y) pruning lattice in metres (default 0.15).
     pub lattice_resolution: f64,
     /// Cost factor for driving backward (default 2.0).
     pub reverse_penalty: f64,
@@ -81,7 +81,7 @@ impl Default for HybridParams {
             heading_bins: 72,
             bins_per_primitive: 2,
             half_lock: false,
-            lattice_resolution: 0.1,
+            lattice_resolution: 0.15,
             reverse_penalty: 2.0,
             direction_change_penalty: 1.0,
             turn_penalty: 1.05,
