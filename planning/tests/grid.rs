@@ -8,7 +8,9 @@ use courier_core::GridMap;
 use courier_core::formats::movingai;
 use courier_core::path::Cell;
 use courier_planning::PlanningError;
-use courier_planning::grid::{AStar, GridPlan, GridPlanner, Jps, count_steps, reference};
+use courier_planning::grid::{
+    AStar, ContractionHierarchy, GridPlan, GridPlanner, Jps, count_steps, reference,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -20,6 +22,7 @@ fn planners(map: &GridMap) -> Vec<(&'static str, Box<dyn GridPlanner>)> {
         ("jps", Box::new(Jps::new(map).unwrap())),
         ("astar-lm", Box::new(AStar::with_landmarks(map, 4).unwrap())),
         ("jps-lm", Box::new(Jps::with_landmarks(map, 4).unwrap())),
+        ("ch", Box::new(ContractionHierarchy::new(map).unwrap())),
     ]
 }
 
@@ -180,4 +183,92 @@ fn random_maps_agree_with_the_pathfinding_baseline() {
         }
     }
     assert!(solved > 300, "enough solvable queries: {solved}");
+}
+
+/// Exact distances from `s` by a plain Dijkstra over every legal move (f64 lengths counted as
+/// cardinals + √2·diagonals per path would need path tracking; summing steps is exact enough
+/// for maps this small: errors ~1e-13).
+fn brute_force(map: &GridMap, s: Cell) -> Vec<f64> {
+    let (w, h) = (map.width as i64, map.height as i64);
+    let mut dist = vec![f64::INFINITY; map.passable.len()];
+    let mut done = vec![false; map.passable.len()];
+    dist[s.y as usize * map.width + s.x as usize] = 0.0;
+    // O(n²) selection: no heap, nothing clever to get wrong.
+    while let Some((v, d)) = dist
+        .iter()
+        .enumerate()
+        .filter(|&(i, d)| !done[i] && d.is_finite())
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, &d)| (i, d))
+    {
+        done[v] = true;
+        let (x, y) = (v as i64 % w, v as i64 / w);
+        for dy in -1..=1 {
+            for dx in -1..=1 {
+                let (nx, ny) = (x + dx, y + dy);
+                if (dx, dy) == (0, 0) || nx < 0 || ny < 0 || nx >= w || ny >= h {
+                    continue;
+                }
+                if !map.is_passable(nx, ny)
+                    || (dx != 0
+                        && dy != 0
+                        && !(map.is_passable(x + dx, y) && map.is_passable(x, y + dy)))
+                {
+                    continue;
+                }
+                let c = if dx != 0 && dy != 0 {
+                    std::f64::consts::SQRT_2
+                } else {
+                    1.0
+                };
+                let n = (ny * w + nx) as usize;
+                dist[n] = dist[n].min(d + c);
+            }
+        }
+    }
+    dist
+}
+
+#[test]
+fn every_planner_matches_brute_force_dijkstra_on_random_maps() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut checked = 0;
+    for case in 0..24 {
+        let (w, h) = (rng.random_range(3..30), rng.random_range(3..30));
+        let density = [0.05, 0.1, 0.2, 0.3][case % 4];
+        let passable: Vec<bool> = (0..w * h).map(|_| rng.random::<f64>() >= density).collect();
+        let map = GridMap::new(w, h, passable);
+        let mut ps = planners(&map);
+        for _ in 0..6 {
+            let s = Cell::new(rng.random_range(0..w as u32), rng.random_range(0..h as u32));
+            if !map.is_passable(i64::from(s.x), i64::from(s.y)) {
+                continue;
+            }
+            let dist = brute_force(&map, s);
+            for (gi, &d) in dist.iter().enumerate() {
+                if !map.passable[gi] {
+                    continue;
+                }
+                let g = Cell::new((gi % w) as u32, (gi / w) as u32);
+                for (name, p) in ps.iter_mut() {
+                    match p.plan(s, g) {
+                        Ok(plan) => {
+                            check_plan(&map, &plan, s, g);
+                            assert!(
+                                (plan.length() - d).abs() < 1e-9,
+                                "case {case} {name} {s:?}->{g:?}: {} vs {d}",
+                                plan.length()
+                            );
+                        }
+                        Err(PlanningError::Unreachable { .. }) => {
+                            assert!(d.is_infinite(), "case {case} {name} {s:?}->{g:?}")
+                        }
+                        Err(e) => panic!("case {case} {name}: {e}"),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000, "enough queries: {checked}");
 }

@@ -6,7 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use courier_core::GridMap;
 use courier_core::formats::movingai::{self, Scenario};
 use courier_core::path::Cell;
-use courier_planning::grid::{AStar, GridPlanner, Jps};
+use courier_planning::grid::{AStar, ContractionHierarchy, GridPlanner, Jps};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -36,6 +36,9 @@ pub enum GridAlgo {
     Jps,
     /// A* over every cell.
     Astar,
+    /// Contraction hierarchy: seconds of preprocessing per map, then the fastest queries on
+    /// cluttered maps (ignores `--landmarks`).
+    Ch,
 }
 
 impl std::fmt::Display for GridAlgo {
@@ -43,6 +46,7 @@ impl std::fmt::Display for GridAlgo {
         f.write_str(match self {
             GridAlgo::Jps => "jps",
             GridAlgo::Astar => "astar",
+            GridAlgo::Ch => "ch",
         })
     }
 }
@@ -53,6 +57,7 @@ impl GridAlgo {
         Ok(match self {
             GridAlgo::Jps => Box::new(Jps::with_landmarks(map, landmarks)?),
             GridAlgo::Astar => Box::new(AStar::with_landmarks(map, landmarks)?),
+            GridAlgo::Ch => Box::new(ContractionHierarchy::new(map)?),
         })
     }
 }

@@ -1,10 +1,10 @@
 //! A* over every cell, with the octile heuristic (optionally raised by landmarks).
 
-use super::landmarks::Landmarks;
 use super::nodes::{Nodes, Open};
 use super::padded::Padded;
-use super::{GridPlan, GridPlanner, check_endpoints, octile};
-use crate::error::{PlanningError, Result};
+use super::search::{Search, heuristic, unreachable};
+use super::{GridPlan, GridPlanner};
+use crate::error::Result;
 use courier_core::GridMap;
 use courier_core::path::Cell;
 use std::f64::consts::SQRT_2;
@@ -12,78 +12,36 @@ use std::f64::consts::SQRT_2;
 /// A* on one map; keep it and call [`GridPlanner::plan`] for each query.
 #[derive(Debug, Clone)]
 pub struct AStar {
-    map: GridMap,
-    grid: Padded,
-    nodes: Nodes,
-    landmarks: Option<Landmarks>,
+    search: Search,
 }
 
 impl AStar {
     /// A planner for `map`. Errs if the map has more cells than 32-bit node ids hold.
     pub fn new(map: &GridMap) -> Result<Self> {
-        let grid = padded_checked(map)?;
-        Ok(Self {
-            map: map.clone(),
-            nodes: Nodes::new(grid.len()),
-            grid,
-            landmarks: None,
-        })
+        Self::with_landmarks(map, 0)
     }
 
     /// A planner whose heuristic also uses `k` landmarks (differential heuristics; see
     /// the grid module docs): `k` Dijkstra searches over the map up front, then far fewer
     /// expansions on maps with long detours. `k = 0` is [`Self::new`].
     pub fn with_landmarks(map: &GridMap, k: usize) -> Result<Self> {
-        let mut p = Self::new(map)?;
-        if k > 0 {
-            p.landmarks = Some(Landmarks::build(&p.grid, k));
-        }
-        Ok(p)
+        Ok(Self {
+            search: Search::new(map, k)?,
+        })
     }
-}
-
-/// The padded grid, refusing maps whose cells do not fit 32-bit node ids.
-pub(super) fn padded_checked(map: &GridMap) -> Result<Padded> {
-    if (map.width + 2).saturating_mul(map.height + 2) >= u32::MAX as usize {
-        return Err(PlanningError::InvalidInput {
-            what: "grid map".into(),
-            reason: format!("{}x{} cells is too large", map.width, map.height),
-        });
-    }
-    Ok(Padded::new(map))
 }
 
 impl GridPlanner for AStar {
     fn plan(&mut self, start: Cell, goal: Cell) -> Result<GridPlan> {
-        check_endpoints(&self.map, start, goal)?;
-        let g = &self.grid;
+        let (s, t) = self.search.begin(start, goal)?;
+        let Search {
+            map,
+            grid: g,
+            nodes,
+            landmarks,
+        } = &mut self.search;
+        let h = heuristic(landmarks.as_ref(), goal);
         let w = g.w as isize;
-        let (s, t) = (g.index(start), g.index(goal));
-        if let Some(l) = self.landmarks.as_mut() {
-            l.set_goal(t);
-        }
-        let lm = self.landmarks.as_ref();
-        // Admissible heuristic: octile, raised by the landmarks' bound when there are any.
-        let h = |i: usize, x: u32, y: u32| {
-            let o = octile(x.abs_diff(goal.x), y.abs_diff(goal.y));
-            lm.map_or(o, |l| o.max(l.h(i)))
-        };
-        let unreachable = PlanningError::Unreachable {
-            start: (start.x as usize, start.y as usize),
-            goal: (goal.x as usize, goal.y as usize),
-        };
-        let h0 = h(s, start.x, start.y);
-        if h0 == f64::INFINITY {
-            return Err(unreachable);
-        }
-        let nodes = &mut self.nodes;
-        nodes.reset();
-        nodes.relax(s, 0.0, s);
-        nodes.open.push(Open {
-            f: h0,
-            g: 0.0,
-            node: s as u32,
-        });
         let mut expansions = 0;
         // (dx, dy, step cost), cardinals first.
         const MOVES: [(isize, isize, f64); 8] = [
@@ -105,7 +63,7 @@ impl GridPlanner for AStar {
             expansions += 1;
             if n == t {
                 let cells = walk_back(g, nodes, s, t);
-                let (cardinals, diagonals) = super::count_steps(&self.map, &cells)?;
+                let (cardinals, diagonals) = super::count_steps(map, &cells)?;
                 return Ok(GridPlan {
                     cells,
                     cardinals,
@@ -141,7 +99,7 @@ impl GridPlanner for AStar {
                 }
             }
         }
-        Err(unreachable)
+        Err(unreachable(start, goal))
     }
 }
 

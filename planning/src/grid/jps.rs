@@ -11,12 +11,11 @@
 //! - jumping stops at the goal, at a cell with a forced neighbour, or (diagonally) at a cell
 //!   from which a straight jump finds such a cell.
 
-use super::astar::padded_checked;
-use super::landmarks::Landmarks;
 use super::nodes::{Nodes, Open};
 use super::padded::Padded;
-use super::{GridPlan, GridPlanner, check_endpoints, octile};
-use crate::error::{PlanningError, Result};
+use super::search::{Search, heuristic, unreachable};
+use super::{GridPlan, GridPlanner};
+use crate::error::Result;
 use courier_core::GridMap;
 use courier_core::path::Cell;
 use std::f64::consts::SQRT_2;
@@ -24,33 +23,22 @@ use std::f64::consts::SQRT_2;
 /// Jump point search on one map; keep it and call [`GridPlanner::plan`] for each query.
 #[derive(Debug, Clone)]
 pub struct Jps {
-    map: GridMap,
-    grid: Padded,
-    nodes: Nodes,
-    landmarks: Option<Landmarks>,
+    search: Search,
 }
 
 impl Jps {
     /// A planner for `map`. Errs if the map has more cells than 32-bit node ids hold.
     pub fn new(map: &GridMap) -> Result<Self> {
-        let grid = padded_checked(map)?;
-        Ok(Self {
-            map: map.clone(),
-            nodes: Nodes::new(grid.len()),
-            grid,
-            landmarks: None,
-        })
+        Self::with_landmarks(map, 0)
     }
 
     /// A planner whose heuristic also uses `k` landmarks (differential heuristics; see
     /// the grid module docs): `k` Dijkstra searches over the map up front, then far fewer
     /// expansions on maps with long detours. `k = 0` is [`Self::new`].
     pub fn with_landmarks(map: &GridMap, k: usize) -> Result<Self> {
-        let mut p = Self::new(map)?;
-        if k > 0 {
-            p.landmarks = Some(Landmarks::build(&p.grid, k));
-        }
-        Ok(p)
+        Ok(Self {
+            search: Search::new(map, k)?,
+        })
     }
 }
 
@@ -102,36 +90,16 @@ fn jump_diagonal(
 
 impl GridPlanner for Jps {
     fn plan(&mut self, start: Cell, goal: Cell) -> Result<GridPlan> {
-        check_endpoints(&self.map, start, goal)?;
-        let g = &self.grid;
+        let (s, t) = self.search.begin(start, goal)?;
+        let Search {
+            grid: g,
+            nodes,
+            landmarks,
+            ..
+        } = &mut self.search;
         let pass = &g.pass[..];
         let w = g.w as isize;
-        let (s, t) = (g.index(start), g.index(goal));
-        if let Some(l) = self.landmarks.as_mut() {
-            l.set_goal(t);
-        }
-        let lm = self.landmarks.as_ref();
-        // Admissible heuristic: octile, raised by the landmarks' bound when there are any.
-        let h = |i: usize, x: u32, y: u32| {
-            let o = octile(x.abs_diff(goal.x), y.abs_diff(goal.y));
-            lm.map_or(o, |l| o.max(l.h(i)))
-        };
-        let unreachable = PlanningError::Unreachable {
-            start: (start.x as usize, start.y as usize),
-            goal: (goal.x as usize, goal.y as usize),
-        };
-        let h0 = h(s, start.x, start.y);
-        if h0 == f64::INFINITY {
-            return Err(unreachable);
-        }
-        let nodes = &mut self.nodes;
-        nodes.reset();
-        nodes.relax(s, 0.0, s);
-        nodes.open.push(Open {
-            f: h0,
-            g: 0.0,
-            node: s as u32,
-        });
+        let h = heuristic(landmarks.as_ref(), goal);
         let mut expansions = 0;
         while let Some(Open { g: gn, node, .. }) = nodes.open.pop() {
             let n = node as usize;
@@ -141,7 +109,7 @@ impl GridPlanner for Jps {
             nodes.close(n);
             expansions += 1;
             if n == t {
-                return Ok(self.finish(s, t, expansions));
+                return Ok(finish(g, nodes, s, t, expansions));
             }
             let (x, y) = g.xy(n);
             let (px, py) = g.xy(nodes.parent(n));
@@ -224,51 +192,48 @@ impl GridPlanner for Jps {
                 }
             }
         }
-        Err(unreachable)
+        Err(unreachable(start, goal))
     }
 }
 
-impl Jps {
-    /// Expands the jump points from `s` to `t` into cells (each segment is a straight or a
-    /// diagonal run) and counts the steps.
-    fn finish(&self, s: usize, t: usize, expansions: u64) -> GridPlan {
-        let g = &self.grid;
-        let mut points = vec![t];
-        let mut n = t;
-        while n != s {
-            n = self.nodes.parent(n);
-            points.push(n);
+/// Expands the jump points from `s` to `t` into cells (each segment is a straight or a
+/// diagonal run) and counts the steps.
+fn finish(g: &Padded, nodes: &Nodes, s: usize, t: usize, expansions: u64) -> GridPlan {
+    let mut points = vec![t];
+    let mut n = t;
+    while n != s {
+        n = nodes.parent(n);
+        points.push(n);
+    }
+    points.reverse();
+    let (mut cardinals, mut diagonals) = (0, 0);
+    let mut cells = Vec::with_capacity(points.len() * 4);
+    cells.push(g.cell(s));
+    for p in points.windows(2) {
+        let (ax, ay) = g.xy(p[0]);
+        let (bx, by) = g.xy(p[1]);
+        let (dx, dy) = (
+            (i64::from(bx) - i64::from(ax)).signum(),
+            (i64::from(by) - i64::from(ay)).signum(),
+        );
+        // Each segment is one straight or one diagonal run (the jumps checked every move).
+        let steps = ax.abs_diff(bx).max(ay.abs_diff(by));
+        if dx != 0 && dy != 0 {
+            diagonals += steps;
+        } else {
+            cardinals += steps;
         }
-        points.reverse();
-        let (mut cardinals, mut diagonals) = (0, 0);
-        let mut cells = Vec::with_capacity(points.len() * 4);
-        cells.push(g.cell(s));
-        for p in points.windows(2) {
-            let (ax, ay) = g.xy(p[0]);
-            let (bx, by) = g.xy(p[1]);
-            let (dx, dy) = (
-                (i64::from(bx) - i64::from(ax)).signum(),
-                (i64::from(by) - i64::from(ay)).signum(),
-            );
-            // Each segment is one straight or one diagonal run (the jumps checked every move).
-            let steps = ax.abs_diff(bx).max(ay.abs_diff(by));
-            if dx != 0 && dy != 0 {
-                diagonals += steps;
-            } else {
-                cardinals += steps;
-            }
-            for k in 1..=i64::from(steps) {
-                cells.push(Cell::new(
-                    (i64::from(ax) + k * dx) as u32,
-                    (i64::from(ay) + k * dy) as u32,
-                ));
-            }
+        for k in 1..=i64::from(steps) {
+            cells.push(Cell::new(
+                (i64::from(ax) + k * dx) as u32,
+                (i64::from(ay) + k * dy) as u32,
+            ));
         }
-        GridPlan {
-            cells,
-            cardinals,
-            diagonals,
-            expansions,
-        }
+    }
+    GridPlan {
+        cells,
+        cardinals,
+        diagonals,
+        expansions,
     }
 }

@@ -26,13 +26,16 @@
 //! ```
 
 mod astar;
+mod ch;
 mod jps;
 mod landmarks;
 mod nodes;
 mod padded;
 pub mod reference;
+mod search;
 
 pub use astar::AStar;
+pub use ch::{ChStats, ContractionHierarchy};
 pub use jps::Jps;
 
 use crate::error::{PlanningError, Result};

@@ -41,7 +41,7 @@ pub struct HybridParams {
     pub bins_per_primitive: usize,
     /// Also expand half-lock arcs (twice the radius) (default false).
     pub half_lock: bool,
-    /// Size of the (x, y) pruning lattice in metres (default 0.1).
+    /// Size of the (x, y) pruning lattice in metres (default 0.15).
     pub lattice_resolution: f64,
     /// Cost factor for driving backward (default 2.0).
     pub reverse_penalty: f64,
@@ -58,7 +58,7 @@ pub struct HybridParams {
     /// Step (m) of the non-holonomic heuristic table (default 0.1).
     pub curve_table_step: f64,
     /// Cost factor of the holonomic heuristic next to obstacles: steps closer than the
-    /// footprint's circumscribed radius + 0.1 m cost up to 1 + this (default 3.0; 0 keeps the
+    /// footprint's circumscribed radius + 0.1 m cost up to 1 + this (default 12.0; 0 keeps the
     /// heuristic admissible).
     pub heuristic_obstacle_penalty: f64,
     /// Try an analytic expansion when the heuristic is below this (m) (default 10.0).
@@ -81,7 +81,7 @@ impl Default for HybridParams {
             heading_bins: 72,
             bins_per_primitive: 2,
             half_lock: false,
-            lattice_resolution: 0.1,
+            lattice_resolution: 0.15,
             reverse_penalty: 2.0,
             direction_change_penalty: 1.0,
             turn_penalty: 1.05,
@@ -89,7 +89,7 @@ impl Default for HybridParams {
             heuristic_weight: 1.5,
             curve_table_extent: 5.0,
             curve_table_step: 0.1,
-            heuristic_obstacle_penalty: 3.0,
+            heuristic_obstacle_penalty: 12.0,
             analytic_max_distance: 10.0,
             max_expansions: 200_000,
             path_step: 0.05,

@@ -6,7 +6,7 @@
 use super::{emit, timed};
 use crate::cmd::plan::{GridAlgo, load, queries};
 use anyhow::Result;
-use courier_planning::grid::reference;
+use courier_planning::grid::{ContractionHierarchy, GridPlanner, reference};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -22,11 +22,12 @@ pub struct Args {
     /// (every k-th); 0 = all. Speed-ups compare the planners on exactly those queries.
     #[arg(long, default_value_t = 2000)]
     pub baseline_max: usize,
-    /// Courier planners to measure, each `jps` or `astar`, with `-lm` for landmarks.
+    /// Courier planners to measure, each `jps` or `astar`, with `-lm` for landmarks, or `ch`
+    /// (contraction hierarchy; its preprocessing time and memory are reported separately).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "jps-lm,jps,astar-lm,astar"
+        default_value = "jps-lm,ch,jps,astar-lm,astar"
     )]
     pub planners: Vec<String>,
     /// Time the batch of queries this many times (each planner and the baseline) and take
@@ -155,9 +156,23 @@ pub fn run(args: Args) -> Result<()> {
             "jps-lm" => (GridAlgo::Jps, args.landmarks),
             "astar" => (GridAlgo::Astar, 0),
             "astar-lm" => (GridAlgo::Astar, args.landmarks),
-            other => anyhow::bail!("unknown planner {other:?} (jps, jps-lm, astar, astar-lm)"),
+            "ch" => (GridAlgo::Ch, 0),
+            other => {
+                anyhow::bail!("unknown planner {other:?} (jps, jps-lm, astar, astar-lm, ch)")
+            }
         };
-        let (p, setup) = timed(|| algo.planner(&map, lm));
+        let mut ch_stats = serde_json::Value::Null;
+        let (p, setup) = timed(|| -> Result<Box<dyn GridPlanner>> {
+            if algo == GridAlgo::Ch {
+                let ch = ContractionHierarchy::new(&map)?;
+                let s = ch.stats();
+                ch_stats = json!({"nodes": s.nodes, "up_edges": s.up_edges,
+                    "shortcuts": s.shortcuts, "memory_mb": s.memory_bytes as f64 / 1e6});
+                Ok(Box::new(ch))
+            } else {
+                algo.planner(&map, lm)
+            }
+        });
         let mut p = p?;
         let mut run_one = |i: usize| {
             let plan = p.plan(qs[i].0, qs[i].1)?;
@@ -175,7 +190,8 @@ pub fn run(args: Args) -> Result<()> {
             &r,
             &all,
             mean_all,
-            json!({"map": file, "landmarks": lm, "setup_cpu_s": setup.cpu.as_secs_f64()}),
+            json!({"map": file, "landmarks": lm, "setup_cpu_s": setup.cpu.as_secs_f64(),
+                "setup_wall_s": setup.wall.as_secs_f64(), "ch": ch_stats}),
         );
         emit(&v);
         ours.push((name.clone(), mean_sample, r.mismatches));

@@ -135,7 +135,9 @@ pub fn run(a: Args) -> Result<()> {
             &json!({"bench": "plan-hybrid", "summary": true, "scene": kind.name(),
             "vehicle": a.vehicle, "reverse": !a.forward_only, "seed": a.seed,
             "queries": scene.queries.len(), "success_rate": ok as f64 / n,
-            "cpu_ms_mean": mc, "cpu_ms_p95": percentile(&cpu, 0.95), "cpu_ms_max": percentile(&cpu, 1.0),
+            "cpu_ms_mean": mc, "cpu_ms_p50": percentile(&cpu, 0.5), "cpu_ms_p95": percentile(&cpu, 0.95),
+            "cpu_ms_p99": percentile(&cpu, 0.99), "cpu_ms_max": percentile(&cpu, 1.0),
+            "over_20ms": cpu.iter().filter(|&&c| c > 20.0).count(),
             "wall_ms_mean": mw, "wall_ms_p95": percentile(&wall, 0.95),
             "expansions_mean": me, "setup_cpu_ms": setup.cpu.as_secs_f64() * 1e3}),
         );
