@@ -44,6 +44,8 @@ pub struct DeliveryScenario {
     pub pedestrians: usize,
     /// Chance that a pedestrian crosses the street at a corner. Default 0.3.
     pub crossing_prob: f64,
+    /// Pedestrians standing still at these map points (m), e.g. in a lane. Default none.
+    pub standing_pedestrians: Vec<[f64; 2]>,
     /// A gap below this between a vehicle and anything counts as a near miss (m). Default 0.3.
     pub near_miss_m: f64,
     pub vehicle: AckermannParams,
@@ -75,6 +77,7 @@ impl Default for DeliveryScenario {
             dispatch_period_s: 2.0,
             pedestrians: 100,
             crossing_prob: 0.3,
+            standing_pedestrians: Vec::new(),
             near_miss_m: 0.3,
             vehicle: AckermannParams::default(),
             control: ControlTuning::default(),
@@ -166,6 +169,15 @@ impl DeliveryScenario {
             if !(v.is_finite() && v > 0.0) {
                 return Err(format!("delivery.{name} must be positive, got {v}"));
             }
+        }
+        if let Some(p) = self
+            .standing_pedestrians
+            .iter()
+            .find(|p| !p.iter().all(|v| v.is_finite()))
+        {
+            return Err(format!(
+                "delivery.standing_pedestrians: {p:?} is not finite"
+            ));
         }
         self.vehicle.validate().map_err(|e| e.to_string())?;
         Ok(())

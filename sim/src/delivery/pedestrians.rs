@@ -16,6 +16,8 @@ const INSET_M: f64 = 1.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Mode {
+    /// Standing still (placed by the scenario, e.g. in a lane to test stopping).
+    Stand,
     /// Along the pavement of block `block`, at arc length `s` of its ring, in direction `dir`.
     Walk { block: [u32; 2], s: f64, dir: f64 },
     /// On a crosswalk from `from` to `to`, then on to block `block` at arc length `s`.
@@ -81,6 +83,16 @@ impl Crowd {
         c
     }
 
+    /// Adds a pedestrian standing still at `pos`.
+    pub fn add_standing(&mut self, pos: [f64; 2]) {
+        self.people.push(Pedestrian {
+            pos,
+            speed: 0.0,
+            mode: Mode::Stand,
+            crossing: true,
+        });
+    }
+
     /// The point at arc length `s` of a block's pavement ring (counter-clockwise from its
     /// south-west corner).
     fn ring_point(&self, p: &CampusParams, block: [u32; 2], s: f64) -> [f64; 2] {
@@ -108,6 +120,7 @@ impl Crowd {
             let person = self.people[k].clone();
             let step = person.speed * dt;
             let mode = match person.mode {
+                Mode::Stand => continue,
                 Mode::Walk { block, s, dir } => {
                     let next = s + dir * step;
                     // Passing a corner (multiple of the side length)?
@@ -224,6 +237,7 @@ impl Crowd {
                 }
             };
             let (pos, crossing) = match mode {
+                Mode::Stand => (person.pos, true),
                 Mode::Walk { block, s, .. } => (self.ring_point(p, block, s), false),
                 Mode::Cross { from, to, done, .. } => {
                     let len = (to[0] - from[0]).hypot(to[1] - from[1]).max(1e-9);

@@ -697,6 +697,9 @@ pub fn run(
         d.crossing_prob,
         sub_seed(seed, u64::MAX, 1),
     );
+    for &p in &d.standing_pedestrians {
+        crowd.add_standing(p);
+    }
     let control = control_params(d);
     let footprint = Footprint::new(&control.footprint, 0.25, 16)
         .map_err(|e| invalid(format!("footprint: {e}")))?;
@@ -721,7 +724,7 @@ pub fn run(
         ..Default::default()
     };
     let mut dm = DeliveryMetrics {
-        pedestrians: d.pedestrians,
+        pedestrians: crowd.people.len(),
         ..Default::default()
     };
     let (mut err_sum, mut err_n) = (0.0, 0usize);
