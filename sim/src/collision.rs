@@ -1,13 +1,112 @@
-//! Exact collision and near-miss detection between AGV footprints and with racks, with parry3d.
-//! A cheap bounding-circle test skips far pairs; parry decides for the close ones. Contacts are
-//! counted as events: a pair that stays in contact over several ticks counts once.
+//! Exact collision and near-miss detection with parry3d: between AGV footprints and with racks
+//! in the warehouse ([`CollisionChecker`]), between any two scene solids outdoors
+//! ([`solid_gap`]). A cheap bounding test skips far pairs; parry decides for the close ones.
+//! Contacts are counted as events ([`ContactLog`]): a pair that stays in contact over several
+//! ticks counts once.
 
 use crate::agv::AgvState;
+use crate::sensors::Solid;
 use crate::warehouse::WarehouseWorld;
-use parry3d::math::{Pose, Vec3};
+use parry3d::math::{Pose, Rot3, Vec3};
 use parry3d::query;
-use parry3d::shape::{Cuboid, Cylinder};
+use parry3d::shape::{Cuboid, Cylinder, Shape};
 use std::collections::HashSet;
+use std::hash::Hash;
+
+/// The contacts and near misses of the previous check, so each counts once when it begins.
+#[derive(Debug, Clone)]
+pub struct ContactLog<K> {
+    touching: HashSet<K>,
+    near: HashSet<K>,
+}
+
+impl<K> Default for ContactLog<K> {
+    fn default() -> Self {
+        Self {
+            touching: HashSet::new(),
+            near: HashSet::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq> ContactLog<K> {
+    /// Replaces the current contact sets; returns the events that began now.
+    pub fn update(&mut self, touching: HashSet<K>, near: HashSet<K>) -> ContactEvents {
+        let events = ContactEvents {
+            collisions: touching.difference(&self.touching).count(),
+            near_misses: near.difference(&self.near).count(),
+        };
+        self.touching = touching;
+        self.near = near;
+        events
+    }
+}
+
+/// A solid as a parry shape and pose (z up: parry's cylinders stand along y, so they are
+/// turned onto z).
+fn parry_solid(s: &Solid) -> (Pose, Box<dyn Shape>) {
+    match s {
+        Solid::Box {
+            center,
+            half_extents,
+            yaw,
+        } => (
+            Pose::from_parts(
+                Vec3::new(center[0] as f32, center[1] as f32, center[2] as f32),
+                Rot3::from_rotation_z(*yaw as f32),
+            ),
+            Box::new(Cuboid::new(Vec3::new(
+                half_extents[0] as f32,
+                half_extents[1] as f32,
+                half_extents[2] as f32,
+            ))),
+        ),
+        Solid::Cylinder {
+            center,
+            z_min,
+            z_max,
+            radius,
+        } => (
+            Pose::from_parts(
+                Vec3::new(
+                    center[0] as f32,
+                    center[1] as f32,
+                    (0.5 * (z_min + z_max)) as f32,
+                ),
+                Rot3::from_rotation_x(std::f32::consts::FRAC_PI_2),
+            ),
+            Box::new(Cylinder::new(
+                (0.5 * (z_max - z_min)) as f32,
+                *radius as f32,
+            )),
+        ),
+    }
+}
+
+/// Gap between two solids by parry (m; zero when touching or overlapping). An unsupported
+/// shape pair would report contact, so it can never hide one.
+pub fn solid_gap(a: &Solid, b: &Solid) -> f64 {
+    let (pa, sa) = parry_solid(a);
+    let (pb, sb) = parry_solid(b);
+    query::distance(&pa, sa.as_ref(), &pb, sb.as_ref())
+        .map(|d| f64::from(d.distance))
+        .unwrap_or(f64::NEG_INFINITY)
+}
+
+/// A disc in the plane that covers a solid: (centre, radius), for the cheap far-pair test.
+pub fn bounding_disc(s: &Solid) -> ([f64; 2], f64) {
+    match s {
+        Solid::Box {
+            center,
+            half_extents,
+            ..
+        } => (
+            [center[0], center[1]],
+            half_extents[0].hypot(half_extents[1]),
+        ),
+        Solid::Cylinder { center, radius, .. } => (*center, *radius),
+    }
+}
 
 /// Height of the modelled bodies (m); everything stands on the floor.
 const BODY_HALF_HEIGHT: f32 = 0.25;
@@ -32,8 +131,7 @@ pub struct CollisionChecker {
     rack: Cuboid,
     radius: f64,
     near_miss_m: f64,
-    touching: HashSet<Contact>,
-    near: HashSet<Contact>,
+    log: ContactLog<Contact>,
     /// Robots per cell, rebuilt each check (flat buckets, reused).
     bucket_start: Vec<u32>,
     bucket_items: Vec<u32>,
@@ -48,8 +146,7 @@ impl CollisionChecker {
             rack: Cuboid::new(Vec3::new(half, BODY_HALF_HEIGHT, half)),
             radius,
             near_miss_m,
-            touching: HashSet::new(),
-            near: HashSet::new(),
+            log: ContactLog::default(),
             bucket_start: Vec::new(),
             bucket_items: Vec::new(),
         }
@@ -157,13 +254,7 @@ impl CollisionChecker {
                 }
             }
         }
-        let events = ContactEvents {
-            collisions: touching.difference(&self.touching).count(),
-            near_misses: near.difference(&self.near).count(),
-        };
-        self.touching = touching;
-        self.near = near;
-        events
+        self.log.update(touching, near)
     }
 }
 
@@ -220,6 +311,39 @@ mod tests {
             1,
             "a new contact counts again"
         );
+    }
+
+    #[test]
+    fn solid_gaps_are_exact() {
+        let car = Solid::Box {
+            center: [0.0, 0.0, 0.75],
+            half_extents: [2.0, 1.0, 0.75],
+            yaw: 0.0,
+        };
+        let person = |x: f64, y: f64| Solid::Cylinder {
+            center: [x, y],
+            z_min: 0.0,
+            z_max: 1.75,
+            radius: 0.3,
+        };
+        assert!((solid_gap(&car, &person(3.0, 0.0)) - 0.7).abs() < 1e-4);
+        assert!((solid_gap(&car, &person(0.0, 1.5)) - 0.2).abs() < 1e-4);
+        assert_eq!(solid_gap(&car, &person(1.0, 0.5)), 0.0);
+        // Turned 90°: the long side now spans y.
+        let turned = Solid::Box {
+            center: [0.0, 0.0, 0.75],
+            half_extents: [2.0, 1.0, 0.75],
+            yaw: std::f64::consts::FRAC_PI_2,
+        };
+        assert!((solid_gap(&turned, &person(0.0, 2.5)) - 0.2).abs() < 1e-4);
+        // A tree crown above the roof does not touch it.
+        let crown = Solid::Cylinder {
+            center: [0.0, 0.0],
+            z_min: 2.5,
+            z_max: 6.0,
+            radius: 2.0,
+        };
+        assert!((solid_gap(&car, &crown) - 1.0).abs() < 1e-4);
     }
 
     #[test]

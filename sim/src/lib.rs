@@ -12,6 +12,7 @@
 
 pub mod agv;
 pub mod collision;
+pub mod delivery;
 pub mod error;
 pub mod metrics;
 pub mod record;

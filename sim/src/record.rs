@@ -141,6 +141,238 @@ impl Recorder {
         Ok(())
     }
 
+    /// The static district: buildings and parked cars (boxes), poles and trees (discs), the
+    /// street graph (centre lines) and the delivery addresses.
+    pub fn log_district(&self, d: &crate::delivery::District) -> Result<()> {
+        use crate::sensors::Solid;
+        let (mut tall, mut low) = (Vec::new(), Vec::new());
+        let mut round = Vec::new();
+        for o in d.scene.objects() {
+            match &o.solid {
+                Solid::Box {
+                    center,
+                    half_extents,
+                    yaw,
+                } => {
+                    // Generated boxes are axis-aligned up to a quarter turn.
+                    let (hx, hy) = if (yaw.sin()).abs() > 0.7 {
+                        (half_extents[1], half_extents[0])
+                    } else {
+                        (half_extents[0], half_extents[1])
+                    };
+                    let b = ((center[0] as f32, center[1] as f32), (hx as f32, hy as f32));
+                    if half_extents[2] > 1.5 {
+                        tall.push(b);
+                    } else {
+                        low.push(b);
+                    }
+                }
+                Solid::Cylinder { center, radius, .. } => {
+                    round.push(((center[0] as f32, center[1] as f32), *radius as f32))
+                }
+            }
+        }
+        for (name, boxes, color) in [
+            ("world/buildings", &tall, Color::from_rgb(120, 110, 100)),
+            ("world/parked_cars", &low, Color::from_rgb(90, 90, 160)),
+        ] {
+            self.rec
+                .log_static(
+                    name,
+                    &Boxes2D::from_centers_and_half_sizes(
+                        boxes.iter().map(|b| b.0),
+                        boxes.iter().map(|b| b.1),
+                    )
+                    .with_colors([color]),
+                )
+                .map_err(err)?;
+        }
+        self.rec
+            .log_static(
+                "world/poles_and_trees",
+                &Points2D::new(round.iter().map(|r| r.0))
+                    .with_radii(round.iter().map(|r| r.1))
+                    .with_colors([Color::from_rgb(60, 140, 60)]),
+            )
+            .map_err(err)?;
+        let g = &d.graph;
+        let mut streets = Vec::new();
+        for (a, out) in g.out.iter().enumerate() {
+            for e in out.iter().filter(|e| e.to > a) {
+                let (p, q) = (g.nodes[a].pos, g.nodes[e.to].pos);
+                streets.push(vec![(p[0] as f32, p[1] as f32), (q[0] as f32, q[1] as f32)]);
+            }
+        }
+        self.rec
+            .log_static(
+                "world/streets",
+                &LineStrips2D::new(streets)
+                    .with_radii([0.1])
+                    .with_colors([Color::from_rgb(200, 200, 200)]),
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// One delivery frame: vehicles (true footprints, believed positions), their planned
+    /// paths, the first vehicle's LiDAR points (every 4th, world frame), perceived tracks,
+    /// pedestrians and parcels by state.
+    pub fn log_delivery(&self, f: &crate::delivery::run::Frame) -> Result<()> {
+        use crate::delivery::run::{Activity, ParcelState};
+        self.rec.set_duration_secs("sim_time", f.t);
+        let p = &f.d.vehicle;
+        let (l, w) = (p.size_m[0], p.size_m[1]);
+        let rear = p.rear_overhang_m;
+        let poly = |x: f64, y: f64, yaw: f64, corners: &[[f64; 2]]| -> Vec<(f32, f32)> {
+            let (s, c) = yaw.sin_cos();
+            corners
+                .iter()
+                .chain(corners.first())
+                .map(|q| {
+                    (
+                        (x + c * q[0] - s * q[1]) as f32,
+                        (y + s * q[0] + c * q[1]) as f32,
+                    )
+                })
+                .collect()
+        };
+        let body = [
+            [-rear, -w / 2.0],
+            [l - rear, -w / 2.0],
+            [l - rear, w / 2.0],
+            [-rear, w / 2.0],
+        ];
+        let colors: Vec<Color> = f
+            .vehicles
+            .iter()
+            .map(|v| match v.activity {
+                Activity::Idle => RobotActivity::Idle.color(),
+                Activity::Driving => RobotActivity::ToDropoff.color(),
+                Activity::Dwelling(_) => Color::from_rgb(30, 180, 60),
+            })
+            .collect();
+        let outlines: Vec<Vec<(f32, f32)>> = f
+            .vehicles
+            .iter()
+            .map(|v| poly(v.truth.x, v.truth.y, v.truth.yaw, &body))
+            .collect();
+        self.rec
+            .log(
+                "fleet/vehicles",
+                &LineStrips2D::new(outlines)
+                    .with_radii([0.08])
+                    .with_colors(colors),
+            )
+            .map_err(err)?;
+        self.rec
+            .log(
+                "fleet/believed",
+                &Points2D::new(
+                    f.vehicles
+                        .iter()
+                        .map(|v| (v.belief.x() as f32, v.belief.y() as f32)),
+                )
+                .with_radii([0.25])
+                .with_colors([Color::from_rgb(250, 60, 200)]),
+            )
+            .map_err(err)?;
+        let paths: Vec<Vec<(f32, f32)>> = f
+            .vehicles
+            .iter()
+            .filter_map(|v| v.path.as_ref())
+            .map(|p| p.poses.iter().map(|q| (q[0] as f32, q[1] as f32)).collect())
+            .collect();
+        self.rec
+            .log("fleet/paths", &LineStrips2D::new(paths).with_radii([0.1]))
+            .map_err(err)?;
+        if let Some(v) = f.vehicles.first() {
+            let pose = v.truth.lidar_pose(p);
+            let c = &v.cloud;
+            let pts: Vec<(f32, f32, f32)> = (0..c.len())
+                .step_by(4)
+                .map(|k| {
+                    let q =
+                        pose.0 * nalgebra::Point3::new(c.x[k] as f64, c.y[k] as f64, c.z[k] as f64);
+                    (q.x as f32, q.y as f32, q.z as f32)
+                })
+                .collect();
+            self.rec
+                .log(
+                    "sensors/vehicle0/lidar",
+                    &rerun::Points3D::new(pts).with_radii([0.05]),
+                )
+                .map_err(err)?;
+        }
+        let mut tracks = Vec::new();
+        for v in f.vehicles {
+            for (pos, [bl, bw, yaw]) in &v.tracks {
+                let half = [
+                    [-bl / 2.0, -bw / 2.0],
+                    [bl / 2.0, -bw / 2.0],
+                    [bl / 2.0, bw / 2.0],
+                    [-bl / 2.0, bw / 2.0],
+                ];
+                tracks.push(poly(pos[0], pos[1], *yaw, &half));
+            }
+        }
+        self.rec
+            .log(
+                "perception/tracks",
+                &LineStrips2D::new(tracks)
+                    .with_radii([0.05])
+                    .with_colors([Color::from_rgb(250, 220, 0)]),
+            )
+            .map_err(err)?;
+        self.rec
+            .log(
+                "world/pedestrians",
+                &Points2D::new(
+                    f.crowd
+                        .people
+                        .iter()
+                        .map(|q| (q.pos[0] as f32, q.pos[1] as f32)),
+                )
+                .with_radii([crate::delivery::pedestrians::RADIUS_M as f32])
+                .with_colors(f.crowd.people.iter().map(|q| {
+                    if q.crossing {
+                        Color::from_rgb(230, 30, 30)
+                    } else {
+                        Color::from_rgb(240, 150, 150)
+                    }
+                })),
+            )
+            .map_err(err)?;
+        for (name, want, color) in [
+            ("tasks/waiting", 0, Color::from_rgb(220, 40, 40)),
+            ("tasks/aboard", 1, Color::from_rgb(40, 120, 230)),
+            ("tasks/delivered", 2, Color::from_rgb(30, 180, 60)),
+        ] {
+            let pts: Vec<(f32, f32)> = f
+                .parcels
+                .iter()
+                .filter(|q| {
+                    matches!(
+                        (want, q.state),
+                        (0, ParcelState::Waiting)
+                            | (1, ParcelState::Aboard(_))
+                            | (2, ParcelState::Delivered)
+                    )
+                })
+                .map(|q| {
+                    let n = f.district.graph.nodes[q.node].pos;
+                    (n[0] as f32, n[1] as f32)
+                })
+                .collect();
+            self.rec
+                .log(
+                    name,
+                    &Points2D::new(pts).with_radii([0.6]).with_colors([color]),
+                )
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
     /// Flushes everything to disk.
     pub fn finish(self) -> Result<()> {
         self.rec.flush_blocking().map_err(err)

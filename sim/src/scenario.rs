@@ -13,6 +13,11 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "warehouse-500",
         include_str!("../scenarios/warehouse-500.toml"),
     ),
+    ("delivery", include_str!("../scenarios/delivery.toml")),
+    (
+        "delivery-small",
+        include_str!("../scenarios/delivery-small.toml"),
+    ),
 ];
 
 /// A whole simulation description.
@@ -29,6 +34,8 @@ pub struct Scenario {
     #[serde(default = "defaults::record_hz")]
     pub record_hz: f64,
     pub warehouse: Option<WarehouseScenario>,
+    /// Delivery vehicles in a generated city district.
+    pub delivery: Option<crate::delivery::DeliveryScenario>,
 }
 
 /// A warehouse with AGVs carrying totes from storage to pick stations.
@@ -126,10 +133,15 @@ impl Scenario {
                 self.duration_s
             ));
         }
-        let Some(w) = &self.warehouse else {
-            return Err(
-                "the scenario has no [warehouse] section (the only world kind so far)".into(),
-            );
+        let w = match (&self.warehouse, &self.delivery) {
+            (Some(w), None) => w,
+            (None, Some(d)) => return d.validate(),
+            _ => {
+                return Err(
+                    "the scenario needs exactly one world: a [warehouse] or a [delivery] section"
+                        .into(),
+                );
+            }
         };
         if w.agents == 0 {
             return Err("warehouse.agents must be at least 1".into());

@@ -8,10 +8,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A bundled scenario name (warehouse, warehouse-500) or a scenario TOML file.
+    /// A bundled scenario name (warehouse, warehouse-500, delivery, delivery-small) or a
+    /// scenario TOML file.
     #[arg(long, default_value = "warehouse")]
     pub scenario: String,
-    /// Override the number of robots.
+    /// Override the number of robots (AGVs or delivery vehicles).
     #[arg(long)]
     pub agents: Option<usize>,
     /// Override the simulated duration in seconds.
@@ -40,9 +41,14 @@ pub fn run(args: Args) -> Result<()> {
         );
         scenario.duration_s = d;
     }
-    if let (Some(n), Some(w)) = (args.agents, scenario.warehouse.as_mut()) {
+    if let Some(n) = args.agents {
         anyhow::ensure!(n > 0, "--agents must be at least 1");
-        w.agents = n;
+        if let Some(w) = scenario.warehouse.as_mut() {
+            w.agents = n;
+        }
+        if let Some(d) = scenario.delivery.as_mut() {
+            d.vehicles = n;
+        }
     }
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::with_draw_target(
@@ -60,9 +66,12 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         ProgressBar::hidden()
     };
-    let metrics = courier_sim::run::run(&scenario, args.record.as_deref(), |t| {
-        bar.set_position(t as u64)
-    })?;
+    let on_progress = |t: f64| bar.set_position(t as u64);
+    let metrics = if scenario.delivery.is_some() {
+        courier_sim::delivery::run::run(&scenario, args.record.as_deref(), on_progress)?
+    } else {
+        courier_sim::run::run(&scenario, args.record.as_deref(), on_progress)?
+    };
     bar.finish_and_clear();
     let json = serde_json::to_string_pretty(&metrics)?;
     println!("{json}");
