@@ -15,6 +15,8 @@
 //! assert!(m.tasks_completed > 0);
 //! ```
 
+mod epibt;
+mod guide;
 mod motion;
 mod pibt;
 mod problem;

@@ -10,6 +10,8 @@
 //! reserves the robot's own cell, so every action set the planner returns is free of vertex and
 //! edge conflicts by construction (the simulator checks it anyway).
 
+use super::epibt::Epibt;
+use super::guide::Guidance;
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
 use crate::distance::{DistanceCache, Table, UNREACHABLE};
 use crate::mapf::Grid;
@@ -58,6 +60,35 @@ pub struct PlannerParams {
     /// 4-connected model: cost, in quarter steps, of changing direction (default 4; on
     /// RANDOM-01..04 it took tasks done from 496/484/507/588 with 0 to 647/1087/1185/1330).
     pub inertia_quarters: u64,
+    /// Traffic-flow guidance (see [`super::guide`]): each robot follows a guide path planned
+    /// around the other robots' traffic when it gets a new goal (default true).
+    pub guidance: bool,
+    /// Guidance: extra cost, in steps, of a step against one opposing guide path (default 1).
+    pub guide_contraflow: f64,
+    /// Guidance: extra cost, in steps, of entering a cell per guide path through it
+    /// (default 0.1).
+    pub guide_vertex: f64,
+    /// Guidance: memory bound of the per-robot heuristic tables in bytes (default 512 MiB);
+    /// robots beyond it use the plain distance tables.
+    pub guide_max_bytes: usize,
+    /// Guidance: share of the step budget after which no new guide path is planned this step
+    /// (default 0.5); robots left over use the plain distance table until the next step.
+    pub guide_time_share: f64,
+    /// Steps of the operations planned per robot (see [`super::epibt`]); 0 or 1 = one-step
+    /// PIBT (default 3).
+    pub window: usize,
+    /// Windowed planning: operations tried at most in one root robot's search (a count, so
+    /// results are reproducible; default 2000).
+    pub window_budget_per_root: usize,
+    /// Windowed planning: share of the step budget after which robots not yet planned wait
+    /// (default 0.9).
+    pub window_time_share: f64,
+    /// Windowed planning only when robots per free cell are at most this (default 0.15). In
+    /// denser fleets the operation search often finds no chain of pushes inside its window
+    /// and the fleet slowly jams (RANDOM-02/03, 0.24 and 0.49 robots per free cell: 522 and
+    /// 464 tasks against 686 and 830 with one-step PIBT), so one-step PIBT plans there;
+    /// RANDOM-01 (0.12) gains (555 against 518).
+    pub window_max_density: f64,
 }
 
 impl Default for PlannerParams {
@@ -74,6 +105,15 @@ impl Default for PlannerParams {
             rollout_time_share: 0.8,
             lane_penalty: 0,
             inertia_quarters: 4,
+            guidance: false,
+            guide_contraflow: 1.0,
+            guide_vertex: 0.1,
+            guide_max_bytes: 512 << 20,
+            guide_time_share: 0.5,
+            window: 3,
+            window_budget_per_root: 2000,
+            window_time_share: 0.9,
+            window_max_density: 0.15,
         }
     }
 }
@@ -96,6 +136,8 @@ pub struct Planner {
     reserved: Vec<u32>,
     /// Robots that got Manhattan instead of a true table in the last step.
     pub fallbacks: usize,
+    guide: Option<Guidance>,
+    epibt: Option<Epibt>,
 }
 
 struct Step<'a> {
@@ -134,6 +176,18 @@ impl Planner {
         params: PlannerParams,
     ) -> Result<Self, super::LifelongError> {
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+        let density = agents as f64 / map.passable_count().max(1) as f64;
+        let epibt = (params.window >= 2 && density <= params.window_max_density)
+            .then(|| Epibt::new(map, model, params.window));
+        let guide = params.guidance.then(|| {
+            Guidance::new(
+                map,
+                agents,
+                params.guide_contraflow,
+                params.guide_vertex,
+                params.guide_max_bytes,
+            )
+        });
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
         Ok(Self {
@@ -153,6 +207,8 @@ impl Planner {
             occ: vec![NONE; cells],
             reserved: vec![NONE; cells],
             fallbacks: 0,
+            guide,
+            epibt,
         })
     }
 
@@ -203,7 +259,23 @@ impl Planner {
                 }
             }
         }
+        self.guide_tables(states, goals, &order, &mut tables, start, budget);
 
+        if let Some(e) = self.epibt.as_mut() {
+            let deadline = budget.map(|b| start + b.mul_f64(self.params.window_time_share));
+            return e.plan(
+                &self.map,
+                self.model,
+                states,
+                goals,
+                &tables,
+                &self.cache,
+                &order,
+                &mut self.rng,
+                self.params.window_budget_per_root,
+                deadline,
+            );
+        }
         // 4-connected: plan as if facing the last move's direction, so that a small
         // "turn" cost gives robots inertia (fewer back-and-forth oscillations).
         let headed: Vec<AgentState> = match self.model {
@@ -248,6 +320,48 @@ impl Planner {
             }
         }
         actions
+    }
+
+    /// Replaces the plain distance tables by guide heuristics (when guidance is on): robots
+    /// with a new goal plan a guide path, highest priority first, until the guidance share of
+    /// the budget is spent.
+    fn guide_tables(
+        &mut self,
+        states: &[AgentState],
+        goals: &[Option<u32>],
+        order: &[usize],
+        tables: &mut [Option<Arc<Table>>],
+        start: Instant,
+        budget: Option<std::time::Duration>,
+    ) {
+        let Some(guide) = self.guide.as_mut() else {
+            return;
+        };
+        let deadline = budget.map(|b| start + b.mul_f64(self.params.guide_time_share));
+        for (i, s) in states.iter().enumerate() {
+            if goals[i].is_none() {
+                guide.release(i);
+            } else {
+                guide.advance(i, s.loc);
+            }
+        }
+        for &i in order {
+            let Some(g) = goals[i] else { continue };
+            if guide.needs(i, goals[i]) {
+                guide.release(i);
+                let Some(base) = tables[i].clone() else {
+                    continue;
+                };
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    continue;
+                }
+                if let Some(t) = guide.update(i, states[i].loc, g, &base) {
+                    tables[i] = Some(t);
+                }
+            } else if let Some(t) = guide.table(i, g) {
+                tables[i] = Some(t);
+            }
+        }
     }
 
     /// Sum over robots of the cost-to-go after `actions` (lower is better).
