@@ -37,6 +37,13 @@ pub struct Args {
     /// Agents replanned together per LNS iteration.
     #[arg(long, default_value_t = 4)]
     pub lns_neighborhood: usize,
+    /// Stop refining after this many LNS iterations (0: until the time limit). With a time
+    /// limit that is not reached, the refined result then depends only on the seed.
+    #[arg(long, default_value_t = 0)]
+    pub lns_iterations: usize,
+    /// Heuristic weight of the LNS single-agent replanner (SIPP); 1 = optimal paths.
+    #[arg(long, default_value_t = 2.0)]
+    pub lns_weight: f64,
     /// Write the result (with paths) as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -97,6 +104,8 @@ pub fn run(args: Args) -> Result<()> {
         refine: !args.no_refine,
         cpu_clock: args.cpu_clock,
         lns_neighborhood: args.lns_neighborhood,
+        lns_max_iterations: args.lns_iterations,
+        lns_heuristic_weight: args.lns_weight,
     };
     let solver = args.solver.clone();
     let (inst, out) = with_big_stack(move || {

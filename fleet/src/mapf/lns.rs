@@ -1,29 +1,29 @@
 //! Anytime refinement by large neighbourhood search (after MAPF-LNS, Li et al. 2021): repeatedly
-//! pick a few agents (a "neighbourhood"), delete their paths, replan them one by one with
-//! space-time A* around everyone else's paths, and keep the new paths if the sum of costs did not
-//! grow. Neighbourhoods come from three heuristics picked adaptively by how much they helped:
-//! agents in the way of a delayed agent, agents crossing at a map intersection, and random agents.
+//! pick a few agents (a "neighbourhood"), delete their paths, replan them one by one in random
+//! order with SIPP around everyone else's paths, and keep the new paths if the sum of costs did
+//! not grow. Neighbourhoods come from three heuristics picked adaptively (ALNS weights by how much
+//! each helped): agents in the way of a delayed agent (a random walk along its possible shorter
+//! routes), agents crossing at a map intersection, and random agents.
 
 use super::deadline::Deadline;
 use super::instance::{Cell, Instance, NONE};
+use super::sipp::{Reservations, Sipp};
 use super::validate::path_cost;
 use crate::distance::DistanceTable;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// Statistics of an LNS run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LnsStats {
     pub iterations: usize,
     pub improvements: usize,
+    /// The single-agent planner's counters.
+    pub sipp: super::sipp::SippStats,
 }
 
-/// The solution being refined plus a dense space-time reservation table of its paths
-/// (`steps × cells` agent ids: O(1) conflict checks; about 4 bytes × makespan × cells, e.g.
-/// 100 MB for 1000 agents on warehouse-20-40-10-2-2).
+/// The solution being refined, a reservation table of its paths and the planner's buffers.
 #[derive(Debug)]
 pub struct Lns<'a> {
     inst: &'a Instance,
@@ -31,28 +31,20 @@ pub struct Lns<'a> {
     paths: Vec<Vec<Cell>>,
     costs: Vec<u64>,
     soc: u64,
-    /// `occ[t * cells + v]`: the agent at `v` at step `t` (only along stored paths).
-    occ: Vec<u32>,
-    /// A* closed set (small and cache-resident, unlike a dense steps × cells array).
-    closed: ClosedSet,
-    steps: usize,
-    in_table: Vec<bool>,
-    /// Per cell: the agent whose goal it is (it stays there after its path ends).
-    goal_owner: Vec<u32>,
+    /// Every stored path (all agents except those being replanned).
+    res: Reservations,
+    sipp: Sipp,
     rng: ChaCha8Rng,
     weights: [f64; 3],
     tabu: Vec<bool>,
+    /// Buffers reused across iterations: the group's old paths and a planned path.
+    old: Vec<Vec<Cell>>,
+    planned: Vec<Cell>,
     /// Agents replanned together per iteration.
     pub neighborhood: usize,
-    /// A* expansions allowed per agent replan.
-    pub max_expansions: usize,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct StNode {
-    v: Cell,
-    t: u32,
-    parent: u32,
+    /// Stop after this many iterations (0: only the deadline stops). With a deadline that does
+    /// not pass, the result then depends only on the seed.
+    pub max_iterations: usize,
 }
 
 impl<'a> Lns<'a> {
@@ -64,50 +56,27 @@ impl<'a> Lns<'a> {
         seed: u64,
     ) -> Self {
         let n = inst.num_agents();
-        let mut goal_owner = vec![NONE; inst.grid.size()];
-        for (i, &g) in inst.goals.iter().enumerate() {
-            goal_owner[g as usize] = i as u32;
-        }
         let costs: Vec<u64> = paths.iter().map(|p| path_cost(p)).collect();
-        let mut s = Self {
+        let mut res = Reservations::new(inst.grid.size(), &inst.goals);
+        for (i, p) in paths.iter().enumerate() {
+            res.add(i, p);
+        }
+        Self {
             inst,
             dist,
             soc: costs.iter().sum(),
             costs,
             paths,
-            occ: Vec::new(),
-            closed: ClosedSet::default(),
-            steps: 0,
-            in_table: vec![false; n],
-            goal_owner,
+            res,
+            sipp: Sipp::default(),
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x1A50_F1A5),
             weights: [1.0; 3],
             tabu: vec![false; n],
+            old: Vec::new(),
+            planned: Vec::new(),
             neighborhood: 8,
-            max_expansions: 20_000,
-        };
-        let longest = s.paths.iter().map(Vec::len).max().unwrap_or(1);
-        s.grow(longest);
-        for i in 0..n {
-            s.add(i);
+            max_iterations: 0,
         }
-        s
-    }
-
-    /// Makes room for paths of `len` steps (plus the capped A* horizon).
-    fn grow(&mut self, len: usize) {
-        let need = len + 2;
-        if need > self.steps {
-            let steps = need.max(self.steps + self.steps / 4);
-            let cells = self.inst.grid.size();
-            self.occ.resize(steps * cells, NONE);
-            self.steps = steps;
-        }
-    }
-
-    #[inline]
-    fn at(&self, v: Cell, t: u32) -> usize {
-        t as usize * self.inst.grid.size() + v as usize
     }
 
     pub fn sum_of_costs(&self) -> u64 {
@@ -118,137 +87,40 @@ impl<'a> Lns<'a> {
         self.paths
     }
 
+    /// Sets the SIPP expansions allowed per agent replan.
+    pub fn set_max_expansions(&mut self, n: usize) {
+        self.sipp.max_expansions = n;
+    }
+
+    /// Sets SIPP's heuristic weight (1: optimal single-agent paths; larger: faster, maybe
+    /// longer paths; clamped to [1, 16]).
+    pub fn set_heuristic_weight(&mut self, w: f64) {
+        self.sipp.weight16 = (w.clamp(1.0, 16.0) * 16.0).round() as u32;
+    }
+
     fn add(&mut self, i: usize) {
-        self.grow(self.paths[i].len());
-        for t in 0..self.paths[i].len() {
-            let k = self.at(self.paths[i][t], t as u32);
-            self.occ[k] = i as u32;
-        }
-        self.in_table[i] = true;
+        self.res.add(i, &self.paths[i]);
     }
 
     fn remove(&mut self, i: usize) {
-        for t in 0..self.paths[i].len() {
-            let k = self.at(self.paths[i][t], t as u32);
-            self.occ[k] = NONE;
-        }
-        self.in_table[i] = false;
+        self.res.remove(i, &self.paths[i]);
     }
 
-    /// The agent whose stored path is at `v` at step `t` ([`NONE`] if none or off the table).
-    #[inline]
-    fn occupant(&self, v: Cell, t: u32) -> u32 {
-        if (t as usize) < self.steps {
-            self.occ[self.at(v, t)]
-        } else {
-            NONE
-        }
-    }
-
-    /// Is `v` free of other agents at step `t`?
-    #[inline]
-    fn vertex_free(&self, v: Cell, t: u32) -> bool {
-        if self.occupant(v, t) != NONE {
-            return false;
-        }
-        let o = self.goal_owner[v as usize];
-        !(o != NONE && self.in_table[o as usize] && t as usize + 1 >= self.paths[o as usize].len())
-    }
-
-    /// Can an agent move `u` (step `t`) → `v` (step `t + 1`) without swapping with another?
-    #[inline]
-    fn edge_free(&self, u: Cell, v: Cell, t: u32) -> bool {
-        if u == v {
-            return true;
-        }
-        let j = self.occupant(v, t);
-        j == NONE || self.occupant(u, t + 1) != j
-    }
-
-    /// Space-time A* for agent `i` against the agents in the table. `None` if no path of cost
-    /// at most `max_cost` was found within the expansion budget or the deadline.
-    fn plan(&mut self, i: usize, max_cost: u64, deadline: &Deadline) -> Option<Vec<Cell>> {
-        let (start, goal) = (self.inst.starts[i], self.inst.goals[i]);
-        let grid = &self.inst.grid;
-        // After `t_static` nothing moves any more: only goal holders remain.
-        let mut t_static = 0u32;
-        for (j, p) in self.paths.iter().enumerate() {
-            if self.in_table[j] {
-                t_static = t_static.max(p.len() as u32);
-            }
-        }
-        // The agent may only stop at its goal once no one else passes there any more.
-        let min_end = (0..t_static)
-            .rev()
-            .find(|&t| self.occupant(goal, t) != NONE)
-            .map_or(0, |t| t + 1);
-        if !self.vertex_free(start, 0) {
-            return None;
-        }
-        self.closed.clear();
+    /// SIPP for agent `i` against the stored paths into `self.planned`; false if no path of
+    /// cost at most `max_cost` was found within the expansion budget or the deadline.
+    fn plan(&mut self, i: usize, max_cost: u64, deadline: &Deadline) -> bool {
         let dist = self.dist;
-        let h = |v: Cell| dist.get(i, v);
-        let mut nodes = vec![StNode {
-            v: start,
-            t: 0,
-            parent: NONE,
-        }];
-        // Closed-set index; beyond `t_static` all steps look alike.
-        let key = |v: Cell, t: u32| ((v as u64) << 32) | t.min(t_static + 1) as u64;
-        let mut open = BinaryHeap::new();
-        // Ties on f go to states nearer the goal, then to later steps (depth first).
-        open.push(Reverse((h(start).max(min_end), h(start), u32::MAX, 0u32)));
-        let mut expansions = 0usize;
-        while let Some(Reverse((f, _, _, k))) = open.pop() {
-            if f as u64 > max_cost {
-                return None;
-            }
-            let StNode { v, t, .. } = nodes[k as usize];
-            if !self.closed.insert(key(v, t)) {
-                continue;
-            }
-            if v == goal && t >= min_end {
-                let mut path = Vec::with_capacity(t as usize + 1);
-                let mut k = k;
-                while k != NONE {
-                    path.push(nodes[k as usize].v);
-                    k = nodes[k as usize].parent;
-                }
-                path.reverse();
-                return Some(path);
-            }
-            expansions += 1;
-            if expansions > self.max_expansions
-                || (expansions.is_multiple_of(1024) && deadline.passed())
-            {
-                return None;
-            }
-            for &u in grid.neighbors(v).iter().chain(std::iter::once(&v)) {
-                let t1 = t + 1;
-                if u == v && t > t_static {
-                    continue; // waiting past the last move changes nothing
-                }
-                if self.closed.contains(key(u, t1))
-                    || !self.vertex_free(u, t1)
-                    || !self.edge_free(v, u, t)
-                {
-                    continue;
-                }
-                let hu = h(u);
-                nodes.push(StNode {
-                    v: u,
-                    t: t1,
-                    parent: k,
-                });
-                open.push(Reverse((
-                    (t1 + hu).max(min_end),
-                    hu,
-                    u32::MAX - t1,
-                    nodes.len() as u32 - 1,
-                )));
-            }
-        }
-        None
+        self.sipp.plan(
+            &self.inst.grid,
+            &self.res,
+            i,
+            self.inst.starts[i],
+            self.inst.goals[i],
+            |v| dist.get(i, v),
+            max_cost,
+            deadline,
+            &mut self.planned,
+        )
     }
 
     /// Agents near a delayed agent's ideal route (a random walk that could still improve it).
@@ -301,13 +173,10 @@ impl<'a> Lns<'a> {
                 }
                 t += 1;
                 v = next;
-                let j = self.occupant(v, t);
+                // Whoever is there then, moving or holding its goal.
+                let j = self.res.occupant(v, t);
                 if j != NONE && j as usize != a && !out.contains(&j) {
                     out.push(j);
-                }
-                let o = self.goal_owner[v as usize];
-                if o != NONE && o as usize != a && !out.contains(&o) {
-                    out.push(o);
                 }
             }
         }
@@ -330,9 +199,8 @@ impl<'a> Lns<'a> {
         while head < queue.len() && out.len() < self.neighborhood && head < 256 {
             let c = queue[head];
             head += 1;
-            for t in 0..self.steps as u32 {
-                let j = self.occupant(c, t);
-                if j != NONE && !out.contains(&j) {
+            for j in self.res.visitors(c) {
+                if !out.contains(&j) {
                     out.push(j);
                     if out.len() >= self.neighborhood {
                         break;
@@ -352,14 +220,16 @@ impl<'a> Lns<'a> {
     /// or the agent that could not be planned.
     fn replan(&mut self, group: &[u32], deadline: &Deadline) -> Result<(u64, u64), u32> {
         let before: u64 = group.iter().map(|&j| self.costs[j as usize]).sum();
-        let mut old = Vec::with_capacity(group.len());
-        for &j in group {
-            old.push(self.paths[j as usize].clone());
+        // Keep the old paths in reused buffers (swapped back on failure).
+        self.old
+            .resize_with(group.len().max(self.old.len()), Vec::new);
+        for (k, &j) in group.iter().enumerate() {
             self.remove(j as usize);
+            std::mem::swap(&mut self.old[k], &mut self.paths[j as usize]);
         }
         let mut after = 0u64;
-        let mut ok = true;
         let mut failed = NONE;
+        let mut planned = 0;
         // Lower bound of the agents still to plan: each needs at least its distance.
         let mut rest: u64 = group
             .iter()
@@ -369,20 +239,16 @@ impl<'a> Lns<'a> {
             let j = j as usize;
             rest -= self.dist.get(j, self.inst.starts[j]) as u64;
             let budget = before.saturating_sub(after + rest);
-            match self.plan(j, budget, deadline) {
-                Some(p) if after + path_cost(&p) <= before => {
-                    after += path_cost(&p);
-                    self.paths[j] = p;
-                    self.add(j);
-                }
-                _ => {
-                    failed = j as u32;
-                    ok = false;
-                    break;
-                }
+            if !self.plan(j, budget, deadline) || after + path_cost(&self.planned) > before {
+                failed = j as u32;
+                break;
             }
+            after += path_cost(&self.planned);
+            self.paths[j].clone_from(&self.planned);
+            self.add(j);
+            planned += 1;
         }
-        if ok {
+        if failed == NONE {
             for &j in group {
                 self.costs[j as usize] = path_cost(&self.paths[j as usize]);
             }
@@ -390,13 +256,11 @@ impl<'a> Lns<'a> {
             return Ok((before, after));
         }
         // Remove every new path before restoring any old one: they may overlap.
-        for &j in group {
-            if self.in_table[j as usize] {
-                self.remove(j as usize);
-            }
+        for &j in &group[..planned] {
+            self.remove(j as usize);
         }
-        for (&j, p) in group.iter().zip(old) {
-            self.paths[j as usize] = p;
+        for (k, &j) in group.iter().enumerate() {
+            std::mem::swap(&mut self.old[k], &mut self.paths[j as usize]);
             self.add(j as usize);
         }
         Err(failed)
@@ -410,7 +274,9 @@ impl<'a> Lns<'a> {
             return stats;
         }
         let mut group: Vec<u32> = Vec::new();
-        while !deadline.passed() {
+        while !deadline.passed()
+            && (self.max_iterations == 0 || stats.iterations < self.max_iterations)
+        {
             stats.iterations += 1;
             let total: f64 = self.weights.iter().sum();
             let mut r = self.rng.random::<f64>() * total;
@@ -441,25 +307,34 @@ impl<'a> Lns<'a> {
             let gain = (before - after) as f64;
             self.weights[strategy] = (0.99 * self.weights[strategy] + 0.01 * gain).max(1e-3);
         }
+        stats.sipp = self.sipp.stats;
         stats
     }
 }
 
-/// An open-addressing hash set of packed `(cell, step)` states, cleared per search.
+/// An open-addressing hash set of packed `(cell, step)` states. Cleared per search in O(1) by a
+/// generation stamp, so a table that once grew large costs nothing to reset.
 #[derive(Debug, Default)]
-struct ClosedSet {
+pub(crate) struct ClosedSet {
     slots: Vec<u64>,
+    /// A slot is occupied iff its stamp equals `generation`.
+    stamps: Vec<u32>,
+    generation: u32,
     len: usize,
 }
 
 impl ClosedSet {
-    const EMPTY: u64 = u64::MAX;
-
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         if self.slots.len() < 1024 {
-            self.slots = vec![Self::EMPTY; 1024];
-        } else {
-            self.slots.fill(Self::EMPTY);
+            self.slots = vec![0; 1024];
+            self.stamps = vec![0; 1024];
+            self.generation = 0;
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Wrapped: old stamps could alias; reset them all (once per 2^32 searches).
+            self.stamps.fill(0);
+            self.generation = 1;
         }
         self.len = 0;
     }
@@ -473,40 +348,48 @@ impl ClosedSet {
     }
 
     #[inline]
-    fn contains(&self, key: u64) -> bool {
+    pub(crate) fn contains(&self, key: u64) -> bool {
         let mask = self.slots.len() - 1;
         let mut k = self.slot(key);
         loop {
-            match self.slots[k] {
-                Self::EMPTY => return false,
-                x if x == key => return true,
-                _ => k = (k + 1) & mask,
+            if self.stamps[k] != self.generation {
+                return false;
             }
+            if self.slots[k] == key {
+                return true;
+            }
+            k = (k + 1) & mask;
         }
     }
 
     /// Inserts `key`; false if it was already there.
-    fn insert(&mut self, key: u64) -> bool {
+    pub(crate) fn insert(&mut self, key: u64) -> bool {
         if (self.len + 1) * 2 > self.slots.len() {
-            let doubled = vec![Self::EMPTY; self.slots.len() * 2];
-            let old = std::mem::replace(&mut self.slots, doubled);
+            let size = self.slots.len() * 2;
+            let old_slots = std::mem::replace(&mut self.slots, vec![0; size]);
+            let old_stamps = std::mem::replace(&mut self.stamps, vec![0; size]);
+            let old_gen = self.generation;
+            self.generation = 1;
             self.len = 0;
-            for x in old.into_iter().filter(|&x| x != Self::EMPTY) {
-                self.insert(x);
+            for (x, s) in old_slots.into_iter().zip(old_stamps) {
+                if s == old_gen {
+                    self.insert(x);
+                }
             }
         }
         let mask = self.slots.len() - 1;
         let mut k = self.slot(key);
         loop {
-            match self.slots[k] {
-                Self::EMPTY => {
-                    self.slots[k] = key;
-                    self.len += 1;
-                    return true;
-                }
-                x if x == key => return false,
-                _ => k = (k + 1) & mask,
+            if self.stamps[k] != self.generation {
+                self.slots[k] = key;
+                self.stamps[k] = self.generation;
+                self.len += 1;
+                return true;
             }
+            if self.slots[k] == key {
+                return false;
+            }
+            k = (k + 1) & mask;
         }
     }
 }

@@ -42,6 +42,15 @@ pub struct Args {
     /// then comparable on a shared machine).
     #[arg(long)]
     pub cpu_clock: bool,
+    /// Agents replanned together per LNS iteration (default: the library's).
+    #[arg(long)]
+    pub lns_neighborhood: Option<usize>,
+    /// Stop refining after this many LNS iterations (0: until the time limit).
+    #[arg(long, default_value_t = 0)]
+    pub lns_iterations: usize,
+    /// Heuristic weight of the LNS single-agent replanner (SIPP); 1 = optimal paths.
+    #[arg(long, default_value_t = 2.0)]
+    pub lns_weight: f64,
     /// Solver: lacam, cbs or cbs:W (see `courier mapf --help`).
     #[arg(long, default_value = "lacam")]
     pub solver: String,
@@ -93,7 +102,13 @@ pub fn run(args: Args) -> Result<()> {
                     seed: args.seed,
                     refine: !args.no_refine,
                     cpu_clock: args.cpu_clock,
+                    lns_max_iterations: args.lns_iterations,
+                    lns_heuristic_weight: args.lns_weight,
                     ..Default::default()
+                };
+                let params = MapfParams {
+                    lns_neighborhood: args.lns_neighborhood.unwrap_or(params.lns_neighborhood),
+                    ..params
                 };
                 let solver = args.solver.clone();
                 let (out, t) =
