@@ -34,8 +34,8 @@ pub struct Metrics {
 
 /// Delivery-run measurements. `tasks_completed` counts delivered parcels, `mean_task_latency_s`
 /// runs from a parcel's release to its hand-over, `localization_error_*` compares each
-/// vehicle's ESKF estimate with the truth at 10 Hz, and `planning_ms_*` is the thread CPU time
-/// of perception-to-command control (obstacle points + Regulated Pure Pursuit) per vehicle tick.
+/// vehicle's ESKF estimate with the truth at 10 Hz, and `planning_ms_*` is the wall time of the
+/// control stage (obstacle points from perception + Regulated Pure Pursuit) per vehicle tick.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryMetrics {
     pub parcels_released: usize,
@@ -46,6 +46,10 @@ pub struct DeliveryMetrics {
     /// Of those, the pairs where perception reported an obstacle within 1 m of the pedestrian.
     pub pedestrians_detected: usize,
     pub pedestrian_detection_rate: f64,
+    /// GNSS fixes the vehicles' filters fused and rejected by their innovation gate (a spoofed
+    /// jump should be rejected).
+    pub gnss_fixes_accepted: usize,
+    pub gnss_fixes_rejected: usize,
     /// Largest localization error during a scheduled GNSS outage (m).
     pub localization_error_in_outage_max_m: f64,
     /// Vehicles that had not moved in the last 60 s of the run (stuck or parked idle).

@@ -112,6 +112,11 @@ pub struct Vehicle {
     pub belief: Pose2,
     cpu: StageCpu,
     idle_since: f64,
+    /// Junctions along the current leg, the index of the next one, and whether the vehicle
+    /// has entered its box.
+    junctions: Vec<usize>,
+    next_junction: usize,
+    in_box: bool,
 }
 
 /// What one vehicle tick reports back, in vehicle order.
@@ -122,6 +127,8 @@ struct TickOut {
     pedestrians_detected: usize,
     arrived: Option<usize>,
     moved_m: f64,
+    /// Wall time of the control stage (ms).
+    control_ms: f64,
     error: Option<String>,
 }
 
@@ -133,6 +140,10 @@ struct Ctx<'a> {
     footprint: Footprint,
     dynamic: &'a DynamicObjects,
     pedestrians: &'a [[f64; 2]],
+    /// Which vehicle may drive through each junction now (indexed by node).
+    holder: &'a [Option<usize>],
+    /// Half side of a junction box (m).
+    box_half: f64,
     /// Tick index (time = k · TICK_S).
     k: u64,
 }
@@ -224,14 +235,20 @@ impl Vehicle {
             belief: start,
             cpu: StageCpu::default(),
             idle_since: 0.0,
+            junctions: Vec::new(),
+            next_junction: 0,
+            in_box: false,
         })
     }
 
-    /// The node ahead of the vehicle (the way it faces at its address).
+    /// The junction ahead of the vehicle (the way it faces at its address): where its next
+    /// run starts to branch.
     fn ahead(&self, district: &District) -> usize {
         district
-            .ahead(self.came_from, self.at)
-            .unwrap_or(self.came_from)
+            .forward_chain(self.came_from, self.at)
+            .last()
+            .copied()
+            .unwrap_or(self.at)
     }
 
     /// Plans the leg to the next stop; `false` when there is none.
@@ -241,16 +258,29 @@ impl Vehicle {
             self.route.clear();
             return Ok(false);
         };
-        let ahead = self.ahead(district);
-        let mut nodes = vec![self.at];
-        if target != self.at {
-            let r = district
-                .graph
-                .route(ahead, target)
-                .map_err(|e| invalid(format!("route: {e}")))?
-                .ok_or_else(|| invalid(format!("no route from node {ahead} to {target}")))?;
-            nodes.extend(r.nodes);
-        }
+        // Straight on to the next junction (turning back only there), then the fastest route.
+        let chain = district.forward_chain(self.came_from, self.at);
+        let nodes = match chain.iter().position(|&n| n == target) {
+            Some(k) => chain[..=k].to_vec(),
+            None => {
+                let junction = *chain.last().unwrap_or(&self.at);
+                let r = district
+                    .graph
+                    .route(junction, target)
+                    .map_err(|e| invalid(format!("route: {e}")))?
+                    .ok_or_else(|| invalid(format!("no route from node {junction} to {target}")))?;
+                let mut nodes = chain;
+                nodes.extend(r.nodes.into_iter().skip(1));
+                nodes
+            }
+        };
+        self.junctions = nodes
+            .iter()
+            .copied()
+            .filter(|&n| district.junction[n])
+            .collect();
+        self.next_junction = 0;
+        self.in_box = false;
         let poses = district.lane_path(&nodes);
         self.route = nodes;
         self.path = (poses.len() >= 2).then(|| FollowPath::new(&poses, None));
@@ -360,10 +390,25 @@ impl Vehicle {
         let c2 = thread_cpu_s();
 
         // Control from the believed pose.
+        let w0 = Instant::now();
         let mut cmd = Twist2::default();
         match self.activity {
             Activity::Driving => {
                 if let Some(path) = &self.path {
+                    // Without the right of way, the junction box is closed: a virtual obstacle
+                    // where the path enters it.
+                    if let Some(&j) = self.junctions.get(self.next_junction)
+                        && ctx.holder[j] != Some(i)
+                        && !self.in_box
+                    {
+                        let c = ctx.district.graph.nodes[j].pos;
+                        if let Some(q) = path.poses[self.rpp.progress.min(path.poses.len())..]
+                            .iter()
+                            .find(|q| in_box(q[0], q[1], c, ctx.box_half))
+                        {
+                            self.obstacle_points.push([q[0], q[1]]);
+                        }
+                    }
                     let world = World {
                         grid: None,
                         points: &self.obstacle_points,
@@ -389,6 +434,7 @@ impl Vehicle {
         }
         self.cmd = cmd;
         let steer = self.truth.steer_for(p, &cmd);
+        out.control_ms = w0.elapsed().as_secs_f64() * 1e3;
         let c3 = thread_cpu_s();
 
         // Drive and localize at 100 Hz.
@@ -428,6 +474,79 @@ impl Vehicle {
         self.cpu.localization += c4 - c3;
         let _ = t;
         Ok(out)
+    }
+}
+
+fn in_box(x: f64, y: f64, c: [f64; 2], half: f64) -> bool {
+    (x - c[0]).abs() < half && (y - c[1]).abs() < half
+}
+
+/// Right of way at junctions: among the vehicles within `request_m` of the box of their next
+/// junction, the nearest gets it (ties by vehicle order); it may pass to a nearer one only while
+/// the holder is still more than `COMMIT_M` out (so nobody loses it inside its braking
+/// distance). A vehicle gives it back once its rear axle (believed) has left the box by more
+/// than the rear overhang.
+fn junction_rights(
+    district: &District,
+    vehicles: &mut [Vehicle],
+    holder: &mut [Option<usize>],
+    half: f64,
+    overhang: f64,
+    request_m: f64,
+) {
+    const COMMIT_M: f64 = 6.0;
+    // (junction, distance beyond the box edge) each vehicle asks for.
+    let mut wants: Vec<Option<(usize, f64)>> = vec![None; vehicles.len()];
+    for (i, v) in vehicles.iter_mut().enumerate() {
+        if v.activity != Activity::Driving {
+            continue;
+        }
+        let Some(&j) = v.junctions.get(v.next_junction) else {
+            continue;
+        };
+        let c = district.graph.nodes[j].pos;
+        let (x, y) = (v.belief.x(), v.belief.y());
+        if in_box(x, y, c, half + overhang) {
+            v.in_box = true;
+        } else if v.in_box {
+            // Through: on to the next junction.
+            v.in_box = false;
+            v.next_junction += 1;
+            let Some(&j2) = v.junctions.get(v.next_junction) else {
+                continue;
+            };
+            let c = district.graph.nodes[j2].pos;
+            let dist = ((x - c[0]).abs().max((y - c[1]).abs()) - half).max(0.0);
+            wants[i] = (dist < request_m).then_some((j2, dist));
+            continue;
+        }
+        let dist = ((x - c[0]).abs().max((y - c[1]).abs()) - half).max(0.0);
+        wants[i] = (v.in_box || dist < request_m).then_some((j, if v.in_box { 0.0 } else { dist }));
+    }
+    for (j, h) in holder.iter_mut().enumerate() {
+        // The current holder keeps it only while it still wants it.
+        if let Some(hv) = *h
+            && wants[hv].map(|w| w.0) != Some(j)
+        {
+            *h = None;
+        }
+        let nearest = wants
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| w.filter(|w| w.0 == j).map(|w| (w.1, i)))
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let Some((dn, n)) = nearest else {
+            continue;
+        };
+        match *h {
+            None => *h = Some(n),
+            Some(hv) => {
+                let dh = wants[hv].map_or(0.0, |w| w.1);
+                if hv != n && !vehicles[hv].in_box && dh > COMMIT_M && dn + 1.0 < dh {
+                    *h = Some(n);
+                }
+            }
+        }
     }
 }
 
@@ -539,6 +658,10 @@ fn contacts(
         for &s in &cand {
             test(&a.solid, &statics[s as usize].solid, (i as u32, 2, s));
         }
+    }
+    if !touching.is_empty() && std::env::var_os("COURIER_SIM_DEBUG").is_some() {
+        // (vehicle, kind 0 vehicle / 1 pedestrian / 2 static, other)
+        eprintln!("touching: {touching:?}");
     }
     log.update(touching, near)
 }
@@ -740,6 +863,8 @@ pub fn run(
         })
         .collect();
     let mut last_moved = vec![0.0f64; d.vehicles];
+    let mut holder: Vec<Option<usize>> = vec![None; district.graph.nodes.len()];
+    let box_half = 0.5 * d.district.street_width_m;
 
     for k in 0..ticks {
         let t = k as f64 * TICK_S;
@@ -768,6 +893,8 @@ pub fn run(
             footprint: footprint.clone(),
             dynamic: &dynamic,
             pedestrians: &ped_pos,
+            holder: &holder,
+            box_half,
             k,
         };
         let outs: Vec<TickOut> = vehicles
@@ -789,6 +916,7 @@ pub fn run(
             dm.pedestrian_observations += o.pedestrians_present;
             dm.pedestrians_detected += o.pedestrians_detected;
             m.distance_driven_m += o.moved_m;
+            control_ms.push(o.control_ms);
             if o.moved_m > 1e-3 {
                 last_moved[i] = t;
             }
@@ -820,6 +948,14 @@ pub fn run(
                 v.idle_since = t;
             }
         }
+        junction_rights(
+            &district,
+            &mut vehicles,
+            &mut holder,
+            box_half,
+            d.vehicle.rear_overhang_m,
+            12.0,
+        );
         // Pedestrians walk; then parry checks the new positions.
         let covers: Vec<([f64; 2], f64)> = vehicles
             .iter()
@@ -870,6 +1006,11 @@ pub fn run(
         err_sum / err_n as f64
     };
     dm.parcels_released = parcels.len();
+    for v in &vehicles {
+        let c = v.filter.counters();
+        dm.gnss_fixes_accepted += c.gnss_accepted as usize;
+        dm.gnss_fixes_rejected += c.gnss_rejected as usize;
+    }
     dm.parcels_delivered = m.tasks_completed;
     dm.pedestrian_detection_rate = if dm.pedestrian_observations == 0 {
         0.0
@@ -877,6 +1018,46 @@ pub fn run(
         dm.pedestrians_detected as f64 / dm.pedestrian_observations as f64
     };
     dm.vehicles_stopped_last_60s = last_moved.iter().filter(|&&t| sim_time - t > 60.0).count();
+    if std::env::var_os("COURIER_SIM_DEBUG").is_some() {
+        for (i, v) in vehicles.iter().enumerate() {
+            if sim_time - last_moved[i] <= 30.0 {
+                continue;
+            }
+            let b = v.belief;
+            let near_pt = v
+                .obstacle_points
+                .iter()
+                .map(|q| (q[0] - b.x()).hypot(q[1] - b.y()))
+                .fold(f64::INFINITY, f64::min);
+            let near_veh = vehicles
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, o)| (o.truth.x - v.truth.x).hypot(o.truth.y - v.truth.y))
+                .fold(f64::INFINITY, f64::min);
+            let near_ped = crowd
+                .people
+                .iter()
+                .map(|q| (q.pos[0] - v.truth.x).hypot(q.pos[1] - v.truth.y))
+                .fold(f64::INFINITY, f64::min);
+            eprintln!(
+                "stuck {i}: since {:.1} {:?} truth ({:.1},{:.1},{:.2}) belief ({:.1},{:.1},{:.2}) stops {:?} route {:?} progress {} / {} near point {near_pt:.1} vehicle {near_veh:.1} pedestrian {near_ped:.1} cmd {:?}",
+                last_moved[i],
+                v.activity,
+                v.truth.x,
+                v.truth.y,
+                v.truth.yaw,
+                b.x(),
+                b.y(),
+                b.theta(),
+                v.stops,
+                v.route,
+                v.rpp.progress,
+                v.path.as_ref().map_or(0, |p| p.poses.len()),
+                v.cmd
+            );
+        }
+    }
     let steps = (ticks as usize * d.vehicles).max(1) as f64;
     let sum = |f: fn(&StageCpu) -> f64| vehicles.iter().map(|v| f(&v.cpu)).sum::<f64>();
     dm.cpu_ms_per_vehicle_tick = super::super::metrics::StageMs {
@@ -885,7 +1066,6 @@ pub fn run(
         control: sum(|c| c.control) * 1e3 / steps,
         localization: sum(|c| c.localization) * 1e3 / steps,
     };
-    control_ms.push(dm.cpu_ms_per_vehicle_tick.control);
     (m.planning_ms_mean, m.planning_ms_p99, m.planning_ms_max) = summary(&control_ms);
     m.wall_s = wall0.elapsed().as_secs_f64();
     dm.process_cpu_s = process_cpu_s() - cpu_process0;

@@ -22,6 +22,8 @@ pub struct District {
     pub addresses: Vec<usize>,
     /// Distance from a street's centre line to the centre of its right-hand lane (m).
     pub lane_offset_m: f64,
+    /// Whether each node is a junction (else an address along a street).
+    pub junction: Vec<bool>,
 }
 
 /// Spacing of the poses of a path to follow (m).
@@ -124,7 +126,12 @@ impl District {
                 }
             }
         }
+        let mut is_junction = vec![true; graph.nodes.len()];
+        for &a in &addresses {
+            is_junction[a] = false;
+        }
         Ok(Self {
+            junction: is_junction,
             params: params.clone(),
             scene,
             graph,
@@ -142,6 +149,22 @@ impl District {
             .iter()
             .map(|e| e.to)
             .find(|&n| n != from)
+    }
+
+    /// The nodes from address `at` (reached from `from`) straight on to the next junction,
+    /// both included: where a vehicle can go without turning back, since it turns back only at
+    /// junctions (a U-turn mid-block would sweep over the parked cars).
+    pub fn forward_chain(&self, from: usize, at: usize) -> Vec<usize> {
+        let mut chain = vec![at];
+        let (mut prev, mut cur) = (from, at);
+        while !self.junction.get(cur).copied().unwrap_or(true) {
+            let Some(next) = self.ahead(prev, cur) else {
+                break;
+            };
+            chain.push(next);
+            (prev, cur) = (cur, next);
+        }
+        chain
     }
 
     /// The path to follow along a route (node indices) in the right-hand lane: each street
@@ -258,6 +281,9 @@ mod tests {
         let a = d.addresses[0];
         let (n0, n1) = (d.graph.out[a][0].to, d.graph.out[a][1].to);
         // There and back: ends in the opposite lane, 2 × offset from the start.
+        let chain = d.forward_chain(n0, a);
+        assert!(chain.len() >= 2 && d.junction[*chain.last().unwrap()]);
+        assert!(chain[..chain.len() - 1].iter().all(|&n| !d.junction[n]));
         let path = d.lane_path(&[n0, a, n1, a]);
         let (s, e) = (path[0], path[path.len() - 1]);
         let pa = d.graph.nodes[a].pos;
