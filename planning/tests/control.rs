@@ -160,6 +160,34 @@ fn controllers_stop_before_an_obstacle() {
 }
 
 #[test]
+fn pure_pursuit_checks_the_arc_it_drives_not_only_the_path() {
+    // The robot starts 2.5 m beside a straight path and arcs onto it. An obstacle placed where
+    // that arc went (but well clear of the path itself) must not be hit on a second run.
+    let path = straight(8.0);
+    let start = Pose2::new(0.0, 2.5, 0.0);
+    let free = simulate(FollowerKind::PurePursuit, &path, start, &[], 800);
+    let fp = Footprint::new(&Default::default(), 0.05, 72).expect("fp");
+    let on_arc = free
+        .poses
+        .iter()
+        .find(|p| {
+            (p.translation() - start.translation()).norm() > 2.0 * fp.circumscribed + 0.2
+                && cross_track(&path, p) > fp.circumscribed + 0.05
+        })
+        .expect("the free run arcs in from the side");
+    let obstacle = [on_arc.x(), on_arc.y()];
+    let run = simulate(FollowerKind::PurePursuit, &path, start, &[obstacle], 800);
+    for p in &run.poses {
+        let (s, c) = p.theta().sin_cos();
+        let (dx, dy) = (obstacle[0] - p.x(), obstacle[1] - p.y());
+        assert!(
+            !fp.contains_body_point(c * dx + s * dy, -s * dx + c * dy, 0.0),
+            "hit the obstacle beside the path at {p:?} (obstacle {obstacle:?})"
+        );
+    }
+}
+
+#[test]
 fn mppi_is_deterministic() {
     let path = s_path();
     let a = simulate(

@@ -140,7 +140,9 @@ impl RegulatedPurePursuit {
             v = v.min((vmax * remaining / pp.approach_distance).max(pp.min_approach_speed));
         }
         // Collision ahead: brake to stop `stop_margin` short of the first colliding pose.
-        let free = world.free_distance(fp, path, pose, i, params.collision_lookahead);
+        let free = world
+            .free_distance(fp, path, pose, i, params.collision_lookahead)
+            .min(world.arc_free_distance(fp, pose, forward, curvature, params.collision_lookahead));
         let stop_v = (2.0 * lim.max_decel * (free - params.stop_margin).max(0.0)).sqrt();
         v = v.min(stop_v);
         let mut w = sign * v * curvature;

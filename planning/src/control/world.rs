@@ -198,4 +198,60 @@ impl World<'_> {
         }
         f64::INFINITY
     }
+
+    /// Free distance (m) along the constant-curvature arc the robot drives from `robot`
+    /// (forward when `forward`, else backward; yaw changes by `curvature` per metre driven) to
+    /// the first colliding pose, looking at most `lookahead` metres ahead. A car-like robot
+    /// cannot follow a tight path corner exactly, so the arc it does drive is checked too.
+    pub fn arc_free_distance(
+        &self,
+        fp: &Footprint,
+        robot: [f64; 3],
+        forward: bool,
+        curvature: f64,
+        lookahead: f64,
+    ) -> f64 {
+        const STEP: f64 = 0.1;
+        let sign = if forward { 1.0 } else { -1.0 };
+        let mut s = 0.0;
+        while s <= lookahead {
+            if !self.pose_free(fp, arc_pose(robot, sign * s, curvature)) {
+                return s;
+            }
+            s += STEP;
+        }
+        f64::INFINITY
+    }
+}
+
+/// The pose after driving `d` metres (negative: backward) from `p` with constant curvature `k`.
+fn arc_pose(p: [f64; 3], d: f64, k: f64) -> [f64; 3] {
+    let th = p[2] + k * d;
+    if (k * d).abs() < 1e-9 {
+        return [p[0] + d * p[2].cos(), p[1] + d * p[2].sin(), th];
+    }
+    [
+        p[0] + (th.sin() - p[2].sin()) / k,
+        p[1] - (th.cos() - p[2].cos()) / k,
+        th,
+    ]
+}
+
+#[cfg(test)]
+mod arc_tests {
+    use super::arc_pose;
+
+    #[test]
+    fn arc_pose_follows_a_circle() {
+        // A quarter circle of radius 2 to the left from the origin facing +x ends at (2, 2).
+        let p = arc_pose([0.0, 0.0, 0.0], std::f64::consts::PI, 0.5);
+        assert!(
+            (p[0] - 2.0).abs() < 1e-9 && (p[1] - 2.0).abs() < 1e-9,
+            "{p:?}"
+        );
+        assert!((p[2] - std::f64::consts::FRAC_PI_2).abs() < 1e-9);
+        // Backward on a straight line.
+        let q = arc_pose([1.0, 1.0, 0.0], -2.0, 0.0);
+        assert!((q[0] + 1.0).abs() < 1e-12 && (q[1] - 1.0).abs() < 1e-12);
+    }
 }
