@@ -80,7 +80,41 @@ pub fn thread_cpu_s() -> f64 {
         .map_or(f64::NAN, |ns| ns * 1e-9)
 }
 
+/// What a run accumulates along the way, from which both worlds derive their summary figures
+/// the same way.
+#[derive(Debug)]
+pub struct RunTotals<'a> {
+    pub sim_time_s: f64,
+    /// Release-to-completion time of each completed task (s).
+    pub latencies: &'a [f64],
+    /// Sum and count of the localization-error samples.
+    pub loc_error_sum: f64,
+    pub loc_error_samples: usize,
+    /// Planning (or control) time per step (ms).
+    pub planning_ms: &'a [f64],
+    pub wall_s: f64,
+}
+
 impl Metrics {
+    /// Fills the summary figures from the run's totals (`tasks_completed` must be set).
+    pub fn summarize(&mut self, t: &RunTotals) {
+        self.sim_time_s = t.sim_time_s;
+        self.throughput_per_hour = self.tasks_completed as f64 * 3600.0 / t.sim_time_s.max(1e-9);
+        self.mean_task_latency_s = mean(t.latencies);
+        self.localization_error_mean_m = if t.loc_error_samples == 0 {
+            0.0
+        } else {
+            t.loc_error_sum / t.loc_error_samples as f64
+        };
+        (
+            self.planning_ms_mean,
+            self.planning_ms_p99,
+            self.planning_ms_max,
+        ) = summary(t.planning_ms);
+        self.wall_s = t.wall_s;
+        self.real_time_factor = t.sim_time_s / t.wall_s.max(1e-9);
+    }
+
     /// The fields that must be identical between two runs of the same scenario and seed.
     pub fn deterministic_part(&self) -> Metrics {
         Metrics {
@@ -98,6 +132,14 @@ impl Metrics {
             }),
             ..self.clone()
         }
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
     }
 }
 

@@ -8,7 +8,7 @@
 use crate::agv::{AgvParams, AgvState};
 use crate::collision::CollisionChecker;
 use crate::error::{Result, SimError};
-use crate::metrics::{Metrics, summary};
+use crate::metrics::{Metrics, RunTotals};
 use crate::record::{Recorder, RobotActivity};
 use crate::scenario::{Scenario, WarehouseScenario};
 use crate::sensors::noise::Noise;
@@ -214,22 +214,15 @@ pub fn run(
     if let Some(r) = recorder {
         r.finish()?;
     }
-    m.sim_time_s = steps as f64 / w.coordination_hz;
     m.tasks_completed = fleet.tasks_completed;
-    m.throughput_per_hour = m.tasks_completed as f64 * 3600.0 / m.sim_time_s.max(1e-9);
-    m.mean_task_latency_s = if latencies.is_empty() {
-        0.0
-    } else {
-        latencies.iter().sum::<f64>() / latencies.len() as f64
-    };
-    m.localization_error_mean_m = if err_n == 0 {
-        0.0
-    } else {
-        err_sum / err_n as f64
-    };
-    (m.planning_ms_mean, m.planning_ms_p99, m.planning_ms_max) = summary(&plan_ms);
-    m.wall_s = wall0.elapsed().as_secs_f64();
-    m.real_time_factor = m.sim_time_s / m.wall_s.max(1e-9);
+    m.summarize(&RunTotals {
+        sim_time_s: steps as f64 / w.coordination_hz,
+        latencies: &latencies,
+        loc_error_sum: err_sum,
+        loc_error_samples: err_n,
+        planning_ms: &plan_ms,
+        wall_s: wall0.elapsed().as_secs_f64(),
+    });
     Ok(m)
 }
 

@@ -12,7 +12,7 @@ use super::world::District;
 use super::{DeliveryScenario, invalid, sub_seed};
 use crate::collision::{ContactLog, bounding_disc, solid_gap};
 use crate::error::{Result, SimError};
-use crate::metrics::{DeliveryMetrics, Metrics, summary, thread_cpu_s};
+use crate::metrics::{DeliveryMetrics, Metrics, RunTotals, StageMs, thread_cpu_s};
 use crate::record::Recorder;
 use crate::scenario::Scenario;
 use crate::sensors::{
@@ -993,18 +993,6 @@ pub fn run(
         r.finish()?;
     }
     let sim_time = ticks as f64 * TICK_S;
-    m.sim_time_s = sim_time;
-    m.throughput_per_hour = m.tasks_completed as f64 * 3600.0 / sim_time.max(1e-9);
-    m.mean_task_latency_s = if latencies.is_empty() {
-        0.0
-    } else {
-        latencies.iter().sum::<f64>() / latencies.len() as f64
-    };
-    m.localization_error_mean_m = if err_n == 0 {
-        0.0
-    } else {
-        err_sum / err_n as f64
-    };
     dm.parcels_released = parcels.len();
     for v in &vehicles {
         let c = v.filter.counters();
@@ -1060,16 +1048,21 @@ pub fn run(
     }
     let steps = (ticks as usize * d.vehicles).max(1) as f64;
     let sum = |f: fn(&StageCpu) -> f64| vehicles.iter().map(|v| f(&v.cpu)).sum::<f64>();
-    dm.cpu_ms_per_vehicle_tick = super::super::metrics::StageMs {
+    dm.cpu_ms_per_vehicle_tick = StageMs {
         lidar: sum(|c| c.lidar) * 1e3 / steps,
         perception: sum(|c| c.perception) * 1e3 / steps,
         control: sum(|c| c.control) * 1e3 / steps,
         localization: sum(|c| c.localization) * 1e3 / steps,
     };
-    (m.planning_ms_mean, m.planning_ms_p99, m.planning_ms_max) = summary(&control_ms);
-    m.wall_s = wall0.elapsed().as_secs_f64();
+    m.summarize(&RunTotals {
+        sim_time_s: sim_time,
+        latencies: &latencies,
+        loc_error_sum: err_sum,
+        loc_error_samples: err_n,
+        planning_ms: &control_ms,
+        wall_s: wall0.elapsed().as_secs_f64(),
+    });
     dm.process_cpu_s = process_cpu_s() - cpu_process0;
-    m.real_time_factor = sim_time / m.wall_s.max(1e-9);
     dm.real_time_factor_cpu = sim_time / dm.process_cpu_s.max(1e-9);
     m.delivery = Some(dm);
     Ok(m)
