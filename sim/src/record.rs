@@ -1,8 +1,11 @@
-//! Rerun recording of a simulation: the map, robots, planned paths and tasks on a `sim_time`
-//! timeline. This is the only module that knows Rerun.
+//! Rerun recordings: a simulation (the map, robots, planned paths and tasks on a `sim_time`
+//! timeline) and a 2D SLAM run over a log (scans and pose estimates on a `log_time` timeline,
+//! then the optimised trajectory and map). This is the only module that knows Rerun.
 
 use crate::error::{Result, SimError};
 use crate::warehouse::WarehouseWorld;
+use courier_core::msgs::LaserScan;
+use courier_core::{OccupancyGrid, Pose2, Stamp};
 use rerun::{Boxes2D, Color, LineStrips2D, Points2D, RecordingStream, RecordingStreamBuilder};
 use std::path::Path;
 
@@ -34,12 +37,102 @@ fn err(e: impl std::fmt::Display) -> SimError {
 }
 
 impl Recorder {
-    /// Starts a recording written to `path` (an `.rrd` file).
+    /// Starts a simulation recording written to `path` (an `.rrd` file).
     pub fn create(path: &Path) -> Result<Self> {
-        let rec = RecordingStreamBuilder::new("courier_sim")
+        Self::create_app("courier_sim", path)
+    }
+
+    /// Starts a recording of application `app_id` written to `path` (an `.rrd` file).
+    pub fn create_app(app_id: &'static str, path: &Path) -> Result<Self> {
+        let rec = RecordingStreamBuilder::new(app_id)
             .save(path)
             .map_err(err)?;
         Ok(Self { rec })
+    }
+
+    /// One scan of a 2D SLAM run at `t` seconds into the log: the live pose estimate (a point
+    /// and a heading tick) and the scan's valid returns in the map frame, placed through that
+    /// estimate and the laser's mounting `laser_offset`.
+    pub fn log_slam_scan(
+        &self,
+        t: f64,
+        pose: &Pose2,
+        laser_offset: &Pose2,
+        scan: &LaserScan,
+    ) -> Result<()> {
+        self.rec.set_duration_secs("log_time", t);
+        let laser = *pose * *laser_offset;
+        let hits: Vec<(f32, f32)> = scan
+            .points()
+            .map(|[x, y]| {
+                let q = laser.transform_point(&nalgebra::Point2::new(x as f64, y as f64));
+                (q.x as f32, q.y as f32)
+            })
+            .collect();
+        self.rec
+            .log(
+                "slam/scan",
+                &Points2D::new(hits)
+                    .with_radii([0.03])
+                    .with_colors([Color::from_rgb(230, 60, 60)]),
+            )
+            .map_err(err)?;
+        let (x, y, th) = (pose.x(), pose.y(), pose.theta());
+        self.rec
+            .log(
+                "slam/robot",
+                &Points2D::new([(x as f32, y as f32)])
+                    .with_radii([0.15])
+                    .with_colors([Color::from_rgb(40, 120, 230)]),
+            )
+            .map_err(err)?;
+        let tip = ((x + 0.4 * th.cos()) as f32, (y + 0.4 * th.sin()) as f32);
+        self.rec
+            .log(
+                "slam/robot_heading",
+                &LineStrips2D::new([vec![(x as f32, y as f32), tip]])
+                    .with_colors([Color::from_rgb(40, 120, 230)]),
+            )
+            .map_err(err)
+    }
+
+    /// The result of a 2D SLAM run, static: the optimised trajectory and the map's occupied
+    /// cells (occupancy ≥ 65 %, Nav2's default `occupied_thresh`) as squares in the map frame.
+    pub fn log_slam_result(
+        &self,
+        trajectory: &[(Stamp, Pose2)],
+        map: &OccupancyGrid,
+    ) -> Result<()> {
+        let line: Vec<(f32, f32)> = trajectory
+            .iter()
+            .map(|(_, p)| (p.x() as f32, p.y() as f32))
+            .collect();
+        self.rec
+            .log_static(
+                "slam/trajectory",
+                &LineStrips2D::new([line])
+                    .with_radii([0.03])
+                    .with_colors([Color::from_rgb(30, 180, 60)]),
+            )
+            .map_err(err)?;
+        let mut cells = Vec::new();
+        for ((row, col), &v) in map.data.indexed_iter() {
+            if v >= 65 {
+                let (x, y) = map.cell_to_world(col as i64, row as i64);
+                cells.push((x as f32, y as f32));
+            }
+        }
+        let half = (map.resolution * 0.5) as f32;
+        self.rec
+            .log_static(
+                "slam/map",
+                &Boxes2D::from_centers_and_half_sizes(
+                    cells.iter().copied(),
+                    cells.iter().map(|_| (half, half)),
+                )
+                .with_colors([Color::from_rgb(20, 20, 20)]),
+            )
+            .map_err(err)
     }
 
     /// The static world: racks, stations and chargers.

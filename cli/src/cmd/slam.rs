@@ -6,6 +6,7 @@ use courier_core::Pose2;
 use courier_core::formats::carmen::{self, CarmenLog, LaserKind};
 use courier_localization::slam2d::map_io::write_nav2_map;
 use courier_localization::slam2d::{Slam2d, Slam2dParams, Slam2dStats};
+use courier_sim::record::Recorder;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,11 @@ pub struct Args {
     /// SLAM parameters as YAML (any subset of Slam2dParams; the rest keep their defaults).
     #[arg(long)]
     pub params: Option<PathBuf>,
+    /// Also write a Rerun recording (.rrd): every scan and the live pose estimate on the
+    /// `log_time` timeline, then the optimised trajectory and the map's occupied cells.
+    /// Open it with `rerun FILE.rrd`.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
 }
 
 /// Result of running SLAM over a log.
@@ -49,7 +55,13 @@ pub fn load_params(path: Option<&Path>) -> Result<Slam2dParams> {
 
 /// Runs SLAM over every front/robot laser scan of `log` (in file order, with each scan's own
 /// odometry pose and laser mounting offset), finishes, and returns the optimised poses.
-pub fn run_log(log: &CarmenLog, params: Slam2dParams, progress: bool) -> Result<Run> {
+/// With a `recorder`, each scan and its live estimate go to it, then the optimised result.
+pub fn run_log(
+    log: &CarmenLog,
+    params: Slam2dParams,
+    progress: bool,
+    recorder: Option<&Recorder>,
+) -> Result<Run> {
     let mut slam = Slam2d::new(params)?;
     let lasers: Vec<_> = log
         .lasers
@@ -66,8 +78,14 @@ pub fn run_log(log: &CarmenLog, params: Slam2dParams, progress: bool) -> Result<
             slam.set_laser_offset(offset)?;
             offset_set = true;
         }
-        slam.on_scan(&l.to_scan(), Some(l.odom_pose))
+        let scan = l.to_scan();
+        let estimate = slam
+            .on_scan(&scan, Some(l.odom_pose))
             .with_context(|| format!("log line {}", l.line))?;
+        if let Some(r) = recorder {
+            let t = estimate.stamp.seconds_since(lasers[0].stamp);
+            r.log_slam_scan(t, &estimate.pose, &offset, &scan)?;
+        }
         if progress && (k + 1) % 1000 == 0 {
             eprint!("\rslam: {}/{} scans", k + 1, lasers.len());
         }
@@ -77,6 +95,9 @@ pub fn run_log(log: &CarmenLog, params: Slam2dParams, progress: bool) -> Result<
         eprintln!("\rslam: {} scans, optimised", lasers.len());
     }
     let traj = slam.trajectory();
+    if let Some(r) = recorder {
+        r.log_slam_result(&traj, &slam.map())?;
+    }
     let poses = lasers
         .iter()
         .zip(traj)
@@ -101,7 +122,12 @@ pub fn run(args: Args) -> Result<()> {
     let params = load_params(args.params.as_deref())?;
     let log = carmen::read_log(&args.log)?;
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let run = run_log(&log, params, progress)?;
+    let recorder = args
+        .record
+        .as_deref()
+        .map(|p| Recorder::create_app("courier_slam", p))
+        .transpose()?;
+    let run = run_log(&log, params, progress, recorder.as_ref())?;
     write_poses(&args.out, &run.poses)?;
     if let Some(m) = &args.map {
         write_nav2_map(&run.slam.map(), m)?;
@@ -119,6 +145,14 @@ pub fn run(args: Args) -> Result<()> {
         s.out_of_range_beams,
         s.no_return_beams
     );
+    if let (Some(r), Some(p)) = (recorder, &args.record) {
+        r.finish()?;
+        eprintln!(
+            "slam: Rerun recording in {} (open with `rerun {}`)",
+            p.display(),
+            p.display()
+        );
+    }
     Ok(())
 }
 
@@ -141,7 +175,7 @@ mod tests {
             })
             .collect();
         let log = carmen::parse_log(&text, "t.clf").expect("valid log");
-        let run = run_log(&log, Slam2dParams::default(), false).expect("runs");
+        let run = run_log(&log, Slam2dParams::default(), false, None).expect("runs");
         let path = std::env::temp_dir().join(format!("courier-slam-{}.txt", std::process::id()));
         write_poses(&path, &run.poses).expect("writes");
         let out = std::fs::read_to_string(&path).expect("reads back");

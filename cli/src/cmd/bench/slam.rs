@@ -37,7 +37,7 @@ pub fn run(args: Args) -> Result<()> {
     let log = log?;
     let relations = read_relations(&args.relations)?;
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let (run, t) = timed(|| run_log(&log, params, progress));
+    let (run, t) = timed(|| run_log(&log, params, progress, None));
     let run = run?;
     if let Some(out) = &args.out {
         crate::cmd::slam::write_poses(out, &run.poses)?;
