@@ -82,6 +82,16 @@ fn slam_writes_poses_map_and_a_verified_recording() {
         String::from_utf8_lossy(&verify.stdout),
         String::from_utf8_lossy(&verify.stderr)
     );
+    let print = Command::new(rerun_cli())
+        .args(["rrd", "print"])
+        .arg(&rrd)
+        .env("RERUN_ANALYTICS", "0")
+        .output()
+        .expect("rerun rrd print runs");
+    let listing = String::from_utf8_lossy(&print.stdout);
+    for entity in ["slam/scan", "slam/robot", "slam/trajectory", "slam/map"] {
+        assert!(listing.contains(entity), "no {entity} in the recording");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 
