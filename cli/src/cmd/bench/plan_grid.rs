@@ -22,12 +22,13 @@ pub struct Args {
     /// (every k-th); 0 = all. Speed-ups compare the planners on exactly those queries.
     #[arg(long, default_value_t = 2000)]
     pub baseline_max: usize,
-    /// Courier planners to measure, each `jps` or `astar`, with `-lm` for landmarks, or `ch`
-    /// (contraction hierarchy; its preprocessing time and memory are reported separately).
+    /// Courier planners to measure, each `jps` or `astar`, with `-lm` for landmarks, `ch`
+    /// (contraction hierarchy) or `hl` (hub labels over it); their preprocessing time and
+    /// memory are reported separately.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "jps-lm,ch,jps,astar-lm,astar"
+        default_value = "jps-lm,hl,ch,jps,astar-lm,astar"
     )]
     pub planners: Vec<String>,
     /// Time the batch of queries this many times (each planner and the baseline) and take
