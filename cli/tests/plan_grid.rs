@@ -20,7 +20,7 @@ fn written_paths_are_legal_and_match_the_reported_lengths() {
     let scen = movingai::read_scen(&scen_path).expect("fixture scen reads");
     let dir = std::env::temp_dir().join(format!("courier-plan-grid-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    for algo in ["jps", "astar", "ch"] {
+    for algo in ["jps", "astar", "ch", "hl"] {
         let (out, paths) = (
             dir.join(format!("{algo}.csv")),
             dir.join(format!("{algo}.jsonl")),

@@ -9,7 +9,7 @@ use courier_core::formats::movingai;
 use courier_core::path::Cell;
 use courier_planning::PlanningError;
 use courier_planning::grid::{
-    AStar, ContractionHierarchy, GridPlan, GridPlanner, Jps, count_steps, reference,
+    AStar, ContractionHierarchy, GridPlan, GridPlanner, HubLabels, Jps, count_steps, reference,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,6 +23,7 @@ fn planners(map: &GridMap) -> Vec<(&'static str, Box<dyn GridPlanner>)> {
         ("astar-lm", Box::new(AStar::with_landmarks(map, 4).unwrap())),
         ("jps-lm", Box::new(Jps::with_landmarks(map, 4).unwrap())),
         ("ch", Box::new(ContractionHierarchy::new(map).unwrap())),
+        ("hl", Box::new(HubLabels::new(map).unwrap())),
     ]
 }
 

@@ -22,18 +22,18 @@ use courier_core::path::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-const CARDINAL: u64 = 1 << 32;
-const DIAGONAL: u64 = 6_074_001_000; // round(√2 · 2³²)
-const NONE: u32 = u32::MAX;
+pub(crate) const CARDINAL: u64 = 1 << 32;
+pub(crate) const DIAGONAL: u64 = 6_074_001_000; // round(√2 · 2³²)
+pub(crate) const NONE: u32 = u32::MAX;
 /// Nodes a witness search may settle before giving up (then the shortcut is added).
 const WITNESS_SETTLE_LIMIT: usize = 120;
 
 #[derive(Debug, Clone, Copy)]
-struct Edge {
-    to: u32,
+pub(crate) struct Edge {
+    pub to: u32,
     /// The contracted node this shortcut bypasses, `NONE` for a grid step.
-    mid: u32,
-    w: u64,
+    pub mid: u32,
+    pub w: u64,
 }
 
 /// Preprocessing figures, reported beside the query times.
@@ -47,6 +47,9 @@ pub struct ChStats {
     pub shortcuts: usize,
     /// Bytes of the query structures (upward graph, node maps, per-query arrays).
     pub memory_bytes: usize,
+    /// Grid steps over all upward edges, stored unpacked (one byte each) so a path is
+    /// unpacked by copying moves rather than by recursing through shortcuts.
+    pub unpacked_moves: usize,
 }
 
 /// One side of the bidirectional query: generation-stamped distances and parents.
@@ -86,14 +89,23 @@ impl Side {
 /// Exact grid planner on a contraction hierarchy; build once per map (seconds), then query.
 #[derive(Debug, Clone)]
 pub struct ContractionHierarchy {
-    map: GridMap,
+    pub(crate) map: GridMap,
     /// Cell index `y * width + x` → node id (`NONE` if blocked); ids are contraction ranks.
-    node_of: Vec<u32>,
+    pub(crate) node_of: Vec<u32>,
     /// Node id → cell index.
     cell_of: Vec<u32>,
     /// Upward edges of node `v`: `up[first[v]..first[v + 1]]`, to nodes of higher rank.
-    first: Vec<u32>,
-    up: Vec<Edge>,
+    pub(crate) first: Vec<u32>,
+    pub(crate) up: Vec<Edge>,
+    /// Per upward edge: its lower end (the node holding it).
+    owner: Vec<u32>,
+    /// Per upward shortcut `lo → hi` via `mid`: the indices of the edges `mid → lo` and
+    /// `mid → hi` (both held by `mid`, the lowest of the three); unused for grid steps.
+    child: Vec<[u32; 2]>,
+    /// The moves of upward edge `e` (walked upwards): `moves[move_at[e]..move_at[e + 1]]`,
+    /// each `(dy + 1) · 3 + (dx + 1)`.
+    move_at: Vec<usize>,
+    moves: Vec<u8>,
     fwd: Side,
     bwd: Side,
     epoch: u32,
@@ -163,6 +175,30 @@ impl ContractionHierarchy {
             }));
         }
         first.push(up.len() as u32);
+        let mut owner = vec![0u32; up.len()];
+        for v in 0..n {
+            for o in &mut owner[first[v] as usize..first[v + 1] as usize] {
+                *o = v as u32;
+            }
+        }
+        let find = |lo: u32, hi: u32| {
+            let (a, b) = (first[lo as usize] as usize, first[lo as usize + 1] as usize);
+            up[a..b]
+                .iter()
+                .position(|e| e.to == hi)
+                .map_or(NONE, |k| (a + k) as u32)
+        };
+        let child: Vec<[u32; 2]> = up
+            .iter()
+            .zip(&owner)
+            .map(|(e, &lo)| {
+                if e.mid == NONE {
+                    [NONE, NONE]
+                } else {
+                    [find(e.mid, lo), find(e.mid, e.to)]
+                }
+            })
+            .collect();
         let cell_of: Vec<u32> = by_rank.iter().map(|&v| cell_of[v as usize]).collect();
         for id in node_of.iter_mut() {
             *id = renum(*id);
@@ -170,25 +206,56 @@ impl ContractionHierarchy {
         let memory_bytes = node_of.len() * 4
             + cell_of.len() * 4
             + first.len() * 4
-            + up.len() * std::mem::size_of::<Edge>()
+            + up.len() * (std::mem::size_of::<Edge>() + 4 + 8)
             + 2 * n * (8 + 4 + 4);
         let stats = ChStats {
             nodes: n,
             up_edges: up.len(),
             shortcuts,
             memory_bytes,
+            unpacked_moves: 0,
         };
-        Ok(Self {
+        let mut ch = Self {
             map: map.clone(),
             node_of,
             cell_of,
             first,
             up,
+            owner,
+            child,
+            move_at: Vec::new(),
+            moves: Vec::new(),
             fwd: Side::new(n),
             bwd: Side::new(n),
             epoch: 0,
             stats,
-        })
+        };
+        ch.store_moves();
+        Ok(ch)
+    }
+
+    /// Unpacks every upward edge once into `moves`.
+    fn store_moves(&mut self) {
+        let mut move_at = Vec::with_capacity(self.up.len() + 1);
+        let mut moves = Vec::new();
+        let mut cells = Vec::new();
+        for e in 0..self.up.len() {
+            move_at.push(moves.len());
+            cells.clear();
+            cells.push(self.cell(self.owner[e]));
+            self.unpack_recursive(e as u32, true, &mut cells);
+            moves.extend(cells.windows(2).map(|w| {
+                let dx = i64::from(w[1].x) - i64::from(w[0].x);
+                let dy = i64::from(w[1].y) - i64::from(w[0].y);
+                ((dy + 1) * 3 + dx + 1) as u8
+            }));
+        }
+        move_at.push(moves.len());
+        moves.shrink_to_fit();
+        self.stats.unpacked_moves = moves.len();
+        self.stats.memory_bytes += moves.len() + move_at.len() * 8;
+        self.move_at = move_at;
+        self.moves = moves;
     }
 
     /// Preprocessing figures (node, edge and shortcut counts, memory).
@@ -197,32 +264,65 @@ impl ContractionHierarchy {
     }
 
     #[inline]
-    fn ups(&self, v: usize) -> &[Edge] {
+    pub(crate) fn ups(&self, v: usize) -> &[Edge] {
         &self.up[self.first[v] as usize..self.first[v + 1] as usize]
     }
 
-    fn cell(&self, v: u32) -> Cell {
+    pub(crate) fn cell(&self, v: u32) -> Cell {
         let c = self.cell_of[v as usize] as usize;
         Cell::new((c % self.map.width) as u32, (c / self.map.width) as u32)
     }
 
     /// Appends the cells of edge `a → b` (excluding `a`) by unpacking shortcuts.
-    fn unpack(&self, a: u32, b: u32, out: &mut Vec<Cell>) {
-        let mut stack = vec![(a, b)];
-        while let Some((a, b)) = stack.pop() {
-            // Ids are contraction ranks: the lower id holds the edge.
-            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-            let mid = self
-                .ups(lo as usize)
-                .iter()
-                .find(|e| e.to == hi)
-                .map_or(NONE, |e| e.mid);
-            if mid == NONE {
-                out.push(self.cell(b));
+    pub(crate) fn unpack(&self, a: u32, b: u32, out: &mut Vec<Cell>) {
+        // Ids are contraction ranks: the lower id holds the edge.
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        let (f, l) = (
+            self.first[lo as usize] as usize,
+            self.first[lo as usize + 1] as usize,
+        );
+        if let Some(k) = self.up[f..l].iter().position(|e| e.to == hi) {
+            self.unpack_edge((f + k) as u32, a == lo, out);
+        }
+    }
+
+    /// Appends the cells of upward edge `e` (excluding the end it is walked from, which must
+    /// be the last cell of `out`), walked upwards (from its owner to `to`) when `forward`,
+    /// else downwards.
+    #[inline]
+    pub(crate) fn unpack_edge(&self, e: u32, forward: bool, out: &mut Vec<Cell>) {
+        let ms = &self.moves[self.move_at[e as usize]..self.move_at[e as usize + 1]];
+        let Some(&c) = out.last() else { return };
+        let (mut x, mut y) = (i64::from(c.x), i64::from(c.y));
+        let mut step = |m: u8| {
+            x += i64::from(m % 3) - 1;
+            y += i64::from(m / 3) - 1;
+            out.push(Cell::new(x as u32, y as u32));
+        };
+        if forward {
+            ms.iter().for_each(|&m| step(m));
+        } else {
+            ms.iter().rev().for_each(|&m| step(8 - m));
+        }
+    }
+
+    /// [`Self::unpack_edge`] by recursing through the shortcuts' halves (builds `moves`).
+    fn unpack_recursive(&self, e: u32, forward: bool, out: &mut Vec<Cell>) {
+        let mut stack = vec![(e, forward)];
+        while let Some((e, fwd)) = stack.pop() {
+            let ei = e as usize;
+            if self.up[ei].mid == NONE {
+                out.push(self.cell(if fwd { self.up[ei].to } else { self.owner[ei] }));
             } else {
-                // Unpack a → mid first: the stack is LIFO.
-                stack.push((mid, b));
-                stack.push((a, mid));
+                // lo → hi is (mid → lo) backwards then (mid → hi) forwards; the stack is LIFO.
+                let [to_lo, to_hi] = self.child[ei];
+                if fwd {
+                    stack.push((to_hi, true));
+                    stack.push((to_lo, false));
+                } else {
+                    stack.push((to_lo, true));
+                    stack.push((to_hi, false));
+                }
             }
         }
     }

@@ -27,6 +27,7 @@
 
 mod astar;
 mod ch;
+mod hl;
 mod jps;
 mod landmarks;
 mod nodes;
@@ -36,6 +37,7 @@ mod search;
 
 pub use astar::AStar;
 pub use ch::{ChStats, ContractionHierarchy};
+pub use hl::{HlStats, HubLabels};
 pub use jps::Jps;
 
 use crate::error::{PlanningError, Result};

@@ -6,7 +6,7 @@
 use super::{emit, timed};
 use crate::cmd::plan::{GridAlgo, load, queries};
 use anyhow::Result;
-use courier_planning::grid::{ContractionHierarchy, GridPlanner, reference};
+use courier_planning::grid::{ContractionHierarchy, GridPlanner, HubLabels, reference};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -22,12 +22,13 @@ pub struct Args {
     /// (every k-th); 0 = all. Speed-ups compare the planners on exactly those queries.
     #[arg(long, default_value_t = 2000)]
     pub baseline_max: usize,
-    /// Courier planners to measure, each `jps` or `astar`, with `-lm` for landmarks, or `ch`
-    /// (contraction hierarchy; its preprocessing time and memory are reported separately).
+    /// Courier planners to measure, each `jps` or `astar`, with `-lm` for landmarks, `ch`
+    /// (contraction hierarchy) or `hl` (hub labels over it); their preprocessing time and
+    /// memory are reported separately.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "jps-lm,ch,jps,astar-lm,astar"
+        default_value = "jps-lm,hl,ch,jps,astar-lm,astar"
     )]
     pub planners: Vec<String>,
     /// Time the batch of queries this many times (each planner and the baseline) and take
@@ -157,8 +158,9 @@ pub fn run(args: Args) -> Result<()> {
             "astar" => (GridAlgo::Astar, 0),
             "astar-lm" => (GridAlgo::Astar, args.landmarks),
             "ch" => (GridAlgo::Ch, 0),
+            "hl" => (GridAlgo::Hl, 0),
             other => {
-                anyhow::bail!("unknown planner {other:?} (jps, jps-lm, astar, astar-lm, ch)")
+                anyhow::bail!("unknown planner {other:?} (jps, jps-lm, astar, astar-lm, ch, hl)")
             }
         };
         let mut ch_stats = serde_json::Value::Null;
@@ -166,9 +168,22 @@ pub fn run(args: Args) -> Result<()> {
             if algo == GridAlgo::Ch {
                 let ch = ContractionHierarchy::new(&map)?;
                 let s = ch.stats();
-                ch_stats = json!({"nodes": s.nodes, "up_edges": s.up_edges,
+                ch_stats = json!({"nodes": s.nodes, "up_edges": s.up_edges, "unpacked_moves": s.unpacked_moves,
                     "shortcuts": s.shortcuts, "memory_mb": s.memory_bytes as f64 / 1e6});
                 Ok(Box::new(ch))
+            } else if algo == GridAlgo::Hl {
+                let (ch, t_ch) = timed(|| ContractionHierarchy::new(&map));
+                let ch = ch?;
+                let (hl, t_hl) = timed(|| HubLabels::from_ch(ch));
+                let hl = hl?;
+                let c = hl.hierarchy().stats();
+                let s = hl.stats();
+                ch_stats = json!({"nodes": s.nodes, "up_edges": c.up_edges,
+                    "shortcuts": c.shortcuts, "ch_cpu_s": t_ch.cpu.as_secs_f64(),
+                    "labels_cpu_s": t_hl.cpu.as_secs_f64(), "label_entries": s.entries,
+                    "mean_label": s.mean_label, "max_label": s.max_label,
+                    "memory_mb": s.memory_bytes as f64 / 1e6});
+                Ok(Box::new(hl))
             } else {
                 algo.planner(&map, lm)
             }
