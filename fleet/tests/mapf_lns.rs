@@ -237,3 +237,50 @@ fn lns_strictly_improves_a_crowded_instance_and_stays_valid() {
     let other = mapf::solve(&inst, &MapfParams { seed: 6, ..base }).unwrap();
     validate(&inst, &other.paths).unwrap();
 }
+
+#[test]
+fn adaptive_neighbourhood_size_prefers_single_agents_and_stays_valid() {
+    use courier_fleet::mapf::lns::{ADAPTIVE_SIZES, Lns};
+    use courier_fleet::mapf::{DistanceTable, lacam};
+    let inst = crowded(3, 16, 16, 70);
+    let dist = DistanceTable::new(&inst.grid, inst.goals.clone());
+    let (configs, _) = lacam::solve(&inst, &dist, 1, &Deadline::never());
+    let first = lacam::configs_to_paths(&configs.unwrap(), &inst.goals);
+    let first_soc = validate(&inst, &first).unwrap().sum_of_costs;
+    let run = |neighborhood: usize, seed: u64| {
+        let mut lns = Lns::new(&inst, &dist, first.clone(), seed);
+        lns.neighborhood = neighborhood;
+        lns.max_iterations = 2000;
+        let stats = lns.run(&Deadline::never());
+        let soc = lns.sum_of_costs();
+        let paths = lns.into_paths();
+        assert_eq!(validate(&inst, &paths).unwrap().sum_of_costs, soc);
+        (paths, soc, stats)
+    };
+    let (paths, soc, stats) = run(0, 9);
+    assert!(
+        soc < first_soc,
+        "adaptive LNS did not improve: {first_soc} -> {soc}"
+    );
+    assert_eq!(stats.iterations, 2000);
+    assert_eq!(stats.size_iterations.iter().sum::<usize>(), 2000);
+    // Mostly single agents, but every size is tried.
+    assert!(
+        stats.size_iterations[0] > 1000,
+        "sizes used: {:?}",
+        stats.size_iterations
+    );
+    assert!(
+        stats.size_iterations.iter().all(|&k| k > 0),
+        "sizes used: {:?}",
+        stats.size_iterations
+    );
+    assert_eq!(stats.size_iterations.len(), ADAPTIVE_SIZES);
+    // Deterministic per seed: the size choice counts search work, not time.
+    let (again, _, _) = run(0, 9);
+    assert_eq!(again, paths);
+    // A fixed size records no adaptive picks.
+    let (_, fixed_soc, fixed) = run(4, 9);
+    assert!(fixed_soc < first_soc);
+    assert_eq!(fixed.size_iterations, [0; ADAPTIVE_SIZES]);
+}

@@ -34,15 +34,15 @@ pub struct Args {
     /// benchmarks on a shared machine).
     #[arg(long)]
     pub cpu_clock: bool,
-    /// Agents replanned together per LNS iteration.
-    #[arg(long, default_value_t = 4)]
+    /// Agents replanned together per LNS iteration (0: adaptive, sizes 1 to 8).
+    #[arg(long, default_value_t = 0)]
     pub lns_neighborhood: usize,
     /// Stop refining after this many LNS iterations (0: until the time limit). With a time
     /// limit that is not reached, the refined result then depends only on the seed.
     #[arg(long, default_value_t = 0)]
     pub lns_iterations: usize,
     /// Heuristic weight of the LNS single-agent replanner (SIPP); 1 = optimal paths.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 3.0)]
     pub lns_weight: f64,
     /// Write the result (with paths) as JSON here.
     #[arg(long)]

@@ -49,7 +49,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub lns_iterations: usize,
     /// Heuristic weight of the LNS single-agent replanner (SIPP); 1 = optimal paths.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 3.0)]
     pub lns_weight: f64,
     /// Solver: lacam, cbs or cbs:W (see `courier mapf --help`).
     #[arg(long, default_value = "lacam")]
