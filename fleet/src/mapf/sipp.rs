@@ -158,8 +158,14 @@ struct Runs<'r> {
 impl<'r> Runs<'r> {
     fn new(res: &'r Reservations, v: Cell, t: u32, me: usize) -> Self {
         let list = &res.blocks[v as usize][..];
+        // Most cells hold a few stays: a linear scan beats a binary search there.
+        let k = if list.len() <= 8 {
+            list.iter().position(|b| b.to >= t).unwrap_or(list.len())
+        } else {
+            list.partition_point(|b| b.to < t)
+        };
         Self {
-            k: list.partition_point(|b| b.to < t),
+            k,
             list,
             t,
             limit: res.limit(v, me),
@@ -206,6 +212,13 @@ impl Iterator for Runs<'_> {
     }
 }
 
+/// The open-list key of a node with `f`, `h`, arrival `g` and index `idx`: smaller `f`, then
+/// smaller `h`, then later `g`, then smaller `idx` first (a total order: `idx` is unique).
+#[inline]
+fn pack(f: u32, h: u32, g: u32, idx: u32) -> u128 {
+    ((f as u128) << 96) | ((h as u128) << 64) | (((INF - g) as u128) << 32) | idx as u128
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Node {
     v: Cell,
@@ -223,7 +236,8 @@ struct Node {
 #[derive(Debug)]
 pub struct Sipp {
     nodes: Vec<Node>,
-    open: BinaryHeap<Reverse<(u32, u32, u32, u32)>>,
+    /// Keys `(f, h, INF - g, node)` packed into one integer, compared in that order.
+    open: BinaryHeap<Reverse<u128>>,
     closed: ClosedSet,
     chain: Vec<(Cell, u32)>,
     /// Expansions allowed per call (bounds the time of a hopeless search).
@@ -309,9 +323,10 @@ impl Sipp {
             parent: NONE,
         });
         self.open
-            .push(Reverse((h(start).max(min_end), h(start), INF, 0)));
+            .push(Reverse(pack(h(start).max(min_end), h(start), 0, 0)));
         let mut expansions = 0usize;
-        while let Some(Reverse((_, _, _, k))) = self.open.pop() {
+        while let Some(Reverse(key_k)) = self.open.pop() {
+            let k = key_k as u32;
             let node = self.nodes[k as usize];
             if !self.closed.insert(key(node.v, node.lo)) {
                 continue;
@@ -358,7 +373,7 @@ impl Sipp {
                         });
                         let f = (a + ((hu * self.weight16) >> 4)).max(min_end);
                         let idx = self.nodes.len() as u32 - 1;
-                        self.open.push(Reverse((f, hu, INF - a, idx)));
+                        self.open.push(Reverse(pack(f, hu, a, idx)));
                     }
                 }
             }
