@@ -284,3 +284,43 @@ fn adaptive_neighbourhood_size_prefers_single_agents_and_stays_valid() {
     assert!(fixed_soc < first_soc);
     assert_eq!(fixed.size_iterations, [0; ADAPTIVE_SIZES]);
 }
+
+/// Agent A (goal next to its start) must wait in the hand-made first solution because agent B,
+/// on a shortest path of its own, passes A's goal late. Neither replanned alone does better: A
+/// cannot stop at its goal before B has passed, and B's path is already as short as it gets. The
+/// "blocking" neighbourhood adds B as the goal blocker, so even single-agent LNS finds the
+/// optimum (B takes the other row).
+#[test]
+fn lns_moves_an_agent_that_passes_anothers_goal_late() {
+    use courier_fleet::mapf::DistanceTable;
+    use courier_fleet::mapf::lns::Lns;
+    use courier_fleet::mapf::sipp::Reservations;
+    let map = GridMap::new(8, 2, vec![true; 16]);
+    // A: (5, 1) → (6, 0), distance 2; B: (0, 0) → (7, 1), distance 8.
+    let inst = Instance::new(&map, &[(5, 1), (0, 0)], &[(6, 0), (7, 1)]).unwrap();
+    let g = &inst.grid;
+    let b: Vec<Cell> = (0..8).map(|x| g.cell(x, 0)).chain([g.cell(7, 1)]).collect();
+    let mut a = vec![g.cell(5, 1); 6];
+    a.extend([g.cell(6, 1), g.cell(6, 0)]);
+    let first = vec![a, b];
+    let costs = validate(&inst, &first).unwrap();
+    assert_eq!(costs.sum_of_costs, 7 + 8);
+    let mut res = Reservations::new(g.size(), &inst.goals);
+    res.add(0, &first[0]);
+    res.add(1, &first[1]);
+    assert_eq!(res.last_visit(g.cell(6, 0), 0), Some((1, 6)));
+    assert_eq!(res.last_visit(g.cell(6, 0), 1), Some((0, 7)));
+    assert_eq!(res.last_visit(g.cell(0, 1), 0), None);
+
+    let dist = DistanceTable::new(&inst.grid, inst.goals.clone());
+    for seed in 0..5 {
+        let mut lns = Lns::new(&inst, &dist, first.clone(), seed);
+        lns.neighborhood = 1;
+        lns.max_iterations = 40;
+        lns.run(&Deadline::never());
+        let soc = lns.sum_of_costs();
+        let paths = lns.into_paths();
+        assert_eq!(validate(&inst, &paths).unwrap().sum_of_costs, soc);
+        assert_eq!(soc, 2 + 8, "seed {seed}: {paths:?}");
+    }
+}

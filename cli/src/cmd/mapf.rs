@@ -93,6 +93,7 @@ pub fn summary(out: &MapfOutcome, agents: usize) -> serde_json::Value {
         "lower_bound": out.lower_bound,
         "lacam_nodes": out.lacam_nodes,
         "lns_iterations": out.lns_iterations,
+        "lns_size_iterations": out.lns_size_iterations,
     })
 }
 

@@ -3,7 +3,8 @@
 //! order with SIPP around everyone else's paths, and keep the new paths if the sum of costs did
 //! not grow. Neighbourhoods come from three heuristics picked adaptively (ALNS weights by how much
 //! each helped): agents in the way of a delayed agent (a random walk along its possible shorter
-//! routes), agents crossing at a map intersection, and random agents.
+//! routes, plus the agent whose late pass over its goal keeps it from stopping there), agents
+//! crossing at a map intersection, and random agents.
 //!
 //! The neighbourhood size is fixed ([`Lns::neighborhood`] > 0) or adaptive (0, the default): each
 //! size 1, 2, 4, 8 keeps decayed sums of the SoC gain and the search work (SIPP expansions, so
@@ -222,6 +223,14 @@ impl<'a> Lns<'a> {
         let a = best as usize;
         self.tabu[a] = true;
         out.push(best);
+        // Often `a` waits because someone passes its goal late: `a` can stop there only after
+        // that. Replanning `a` alone cannot change this, so that agent joins (even when the
+        // size is 1).
+        if let Some((b, step)) = self.res.last_visit(self.inst.goals[a], a) {
+            if step as u64 + 1 >= self.costs[a] {
+                out.push(b);
+            }
+        }
         let cost = self.costs[a] as u32;
         for _ in 0..10 {
             if out.len() >= self.size {
@@ -402,7 +411,8 @@ impl<'a> Lns<'a> {
                     group.push(j);
                 }
             }
-            group.truncate(self.size);
+            // The blocking heuristic may add its goal blocker beyond size 1.
+            group.truncate(self.size.max(if strategy == 0 { 2 } else { 1 }));
             group.shuffle(&mut self.rng);
             let work_before = self.sipp.stats.expansions + self.sipp.stats.calls * CALL_WORK;
             let (before, after) = self.replan(&group, deadline).unwrap_or((0, 0));

@@ -104,6 +104,8 @@ pub struct MapfOutcome {
     /// LaCAM configurations stored.
     pub lacam_nodes: usize,
     pub lns_iterations: usize,
+    /// Adaptive neighbourhood size: LNS iterations run with 1, 2, 4, … agents.
+    pub lns_size_iterations: Vec<usize>,
 }
 
 /// What every solver starts with: the parameters checked, the clock started, the distance
@@ -139,6 +141,7 @@ fn begin<'a>(
         lower_bound,
         lacam_nodes: 0,
         lns_iterations: 0,
+        lns_size_iterations: Vec::new(),
     };
     Ok((t0, deadline, dist, out))
 }
@@ -162,7 +165,9 @@ pub fn solve(inst: &Instance, params: &MapfParams) -> Result<MapfOutcome> {
             lns.neighborhood = params.lns_neighborhood;
             lns.max_iterations = params.lns_max_iterations;
             lns.set_heuristic_weight(params.lns_heuristic_weight);
-            out.lns_iterations = lns.run(&deadline).iterations;
+            let stats = lns.run(&deadline);
+            out.lns_iterations = stats.iterations;
+            out.lns_size_iterations = stats.size_iterations.to_vec();
             let refined = lns.into_paths();
             // Safety net: keep the first solution should refinement ever break a rule.
             if let Ok(c) = validate(inst, &refined) {

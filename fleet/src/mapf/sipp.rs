@@ -92,6 +92,16 @@ impl Reservations {
         self.len[agent] = 0;
     }
 
+    /// The last visit of `v` by a stored agent other than `me`: that agent and the last step
+    /// of its stay.
+    pub fn last_visit(&self, v: Cell, me: usize) -> Option<(u32, u32)> {
+        self.blocks[v as usize]
+            .iter()
+            .rev()
+            .find(|b| b.agent as usize != me)
+            .map(|b| (b.agent, b.to))
+    }
+
     /// Is `agent`'s path stored?
     #[inline]
     pub fn contains(&self, agent: usize) -> bool {
