@@ -1,10 +1,11 @@
 //! Anytime refinement by large neighbourhood search (after MAPF-LNS, Li et al. 2021): repeatedly
 //! pick a few agents (a "neighbourhood"), delete their paths, replan them one by one in random
 //! order with SIPP around everyone else's paths, and keep the new paths if the sum of costs did
-//! not grow. Neighbourhoods come from three heuristics picked adaptively (ALNS weights by how much
+//! not grow. Neighbourhoods come from four heuristics picked adaptively (ALNS weights by how much
 //! each helped): agents in the way of a delayed agent (a random walk along its possible shorter
-//! routes, plus the agent whose late pass over its goal keeps it from stopping there), agents
-//! crossing at a map intersection, and random agents.
+//! routes), the same led by the agent whose late pass over the delayed agent's goal keeps it from
+//! stopping there (a pair even at size 1: on the warehouse maps this is what most delays are),
+//! agents crossing at a map intersection, and random agents.
 //!
 //! The neighbourhood size is fixed ([`Lns::neighborhood`] > 0) or adaptive (0, the default): each
 //! size 1, 2, 4, 8 keeps decayed sums of the SoC gain and the search work (SIPP expansions, so
@@ -106,7 +107,7 @@ pub struct Lns<'a> {
     res: Reservations,
     sipp: Sipp,
     rng: ChaCha8Rng,
-    weights: [f64; 3],
+    weights: [f64; 4],
     /// Adaptive mode, per neighbourhood size 1, 2, 4, …: exponentially decayed sums of the
     /// SoC gain, the search work and the iterations of that size.
     size_stats: [SizeStats; ADAPTIVE_SIZES],
@@ -147,7 +148,7 @@ impl<'a> Lns<'a> {
             res,
             sipp: Sipp::default(),
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x1A50_F1A5),
-            weights: [1.0; 3],
+            weights: [1.0; 4],
             size_stats: [SizeStats::default(); ADAPTIVE_SIZES],
             tabu: vec![false; n],
             old: Vec::new(),
@@ -202,8 +203,10 @@ impl<'a> Lns<'a> {
         )
     }
 
-    /// Agents near a delayed agent's ideal route (a random walk that could still improve it).
-    fn agents_blocking(&mut self, out: &mut Vec<u32>) {
+    /// Agents near a delayed agent's ideal route (a random walk that could still improve it);
+    /// with `goal_blocker`, first the agent whose late pass over the delayed agent's goal keeps
+    /// it from stopping there.
+    fn agents_blocking(&mut self, out: &mut Vec<u32>, goal_blocker: bool) {
         let n = self.paths.len();
         let mut best = NONE;
         let mut best_delay = 0u64;
@@ -226,9 +229,11 @@ impl<'a> Lns<'a> {
         // Often `a` waits because someone passes its goal late: `a` can stop there only after
         // that. Replanning `a` alone cannot change this, so that agent joins (even when the
         // size is 1).
-        if let Some((b, step)) = self.res.last_visit(self.inst.goals[a], a) {
-            if step as u64 + 1 >= self.costs[a] {
-                out.push(b);
+        if goal_blocker {
+            if let Some((b, step)) = self.res.last_visit(self.inst.goals[a], a) {
+                if step as u64 + 1 >= self.costs[a] {
+                    out.push(b);
+                }
             }
         }
         let cost = self.costs[a] as u32;
@@ -401,7 +406,8 @@ impl<'a> Lns<'a> {
             .min(n);
             group.clear();
             match strategy {
-                0 => self.agents_blocking(&mut group),
+                0 => self.agents_blocking(&mut group, false),
+                3 => self.agents_blocking(&mut group, true),
                 1 => self.agents_at_intersection(&mut group),
                 _ => {}
             }
@@ -411,8 +417,8 @@ impl<'a> Lns<'a> {
                     group.push(j);
                 }
             }
-            // The blocking heuristic may add its goal blocker beyond size 1.
-            group.truncate(self.size.max(if strategy == 0 { 2 } else { 1 }));
+            // The goal blocker may come on top of size 1.
+            group.truncate(self.size.max(if strategy == 3 { 2 } else { 1 }));
             group.shuffle(&mut self.rng);
             let work_before = self.sipp.stats.expansions + self.sipp.stats.calls * CALL_WORK;
             let (before, after) = self.replan(&group, deadline).unwrap_or((0, 0));
