@@ -288,7 +288,7 @@ fn adaptive_neighbourhood_size_prefers_single_agents_and_stays_valid() {
 /// Agent A (goal next to its start) must wait in the hand-made first solution because agent B,
 /// on a shortest path of its own, passes A's goal late. Neither replanned alone does better: A
 /// cannot stop at its goal before B has passed, and B's path is already as short as it gets. The
-/// "blocking" neighbourhood adds B as the goal blocker, so even single-agent LNS finds the
+/// goal-blocker neighbourhood replans A together with B, so even single-agent LNS finds the
 /// optimum (B takes the other row).
 #[test]
 fn lns_moves_an_agent_that_passes_anothers_goal_late() {
