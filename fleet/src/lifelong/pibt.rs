@@ -83,11 +83,13 @@ pub struct PlannerParams {
     /// Windowed planning: share of the step budget after which robots not yet planned wait
     /// (default 0.9).
     pub window_time_share: f64,
-    /// Windowed planning only when robots per free cell are at most this (default 0.15). In
-    /// denser fleets the operation search often finds no chain of pushes inside its window
-    /// and the fleet slowly jams (RANDOM-02/03, 0.24 and 0.49 robots per free cell: 522 and
-    /// 464 tasks against 686 and 830 with one-step PIBT), so one-step PIBT plans there;
-    /// RANDOM-01 (0.12) gains (555 against 518).
+    /// Windowed planning only when robots per free cell are at most this (default 0: never,
+    /// one-step PIBT plans). It gained only on RANDOM-01 (0.12 robots per free cell: 555
+    /// tasks against 518) and lost elsewhere: on denser fleets the operation search often
+    /// finds no chain of pushes inside its window and the fleet slowly jams (RANDOM-02/03,
+    /// 0.24 and 0.49: 522 and 464 tasks against 686 and 830), and over the full length of the
+    /// sparse city instances too (CITY-01, 0.03: 5804 against 7284; CITY-02, 0.06: 2548,
+    /// jammed from step ~1500, against 7794).
     pub window_max_density: f64,
 }
 
@@ -113,7 +115,7 @@ impl Default for PlannerParams {
             window: 3,
             window_budget_per_root: 2000,
             window_time_share: 0.9,
-            window_max_density: 0.15,
+            window_max_density: 0.0,
         }
     }
 }

@@ -229,12 +229,11 @@ impl<'a> Lns<'a> {
         // Often `a` waits because someone passes its goal late: `a` can stop there only after
         // that. Replanning `a` alone cannot change this, so that agent joins (even when the
         // size is 1).
-        if goal_blocker {
-            if let Some((b, step)) = self.res.last_visit(self.inst.goals[a], a) {
-                if step as u64 + 1 >= self.costs[a] {
-                    out.push(b);
-                }
-            }
+        if goal_blocker
+            && let Some((b, step)) = self.res.last_visit(self.inst.goals[a], a)
+            && step as u64 + 1 >= self.costs[a]
+        {
+            out.push(b);
         }
         let cost = self.costs[a] as u32;
         for _ in 0..10 {
