@@ -69,23 +69,14 @@ impl Recorder {
                 (q.x as f32, q.y as f32)
             })
             .collect();
-        self.rec
-            .log(
-                "slam/scan",
-                &Points2D::new(hits)
-                    .with_radii([0.03])
-                    .with_colors([Color::from_rgb(230, 60, 60)]),
-            )
-            .map_err(err)?;
+        self.log_dots("slam/scan", hits, 0.03, Color::from_rgb(230, 60, 60))?;
         let (x, y, th) = (pose.x(), pose.y(), pose.theta());
-        self.rec
-            .log(
-                "slam/robot",
-                &Points2D::new([(x as f32, y as f32)])
-                    .with_radii([0.15])
-                    .with_colors([Color::from_rgb(40, 120, 230)]),
-            )
-            .map_err(err)?;
+        self.log_dots(
+            "slam/robot",
+            [(x as f32, y as f32)],
+            0.15,
+            Color::from_rgb(40, 120, 230),
+        )?;
         let tip = ((x + 0.4 * th.cos()) as f32, (y + 0.4 * th.sin()) as f32);
         self.rec
             .log(
@@ -223,14 +214,7 @@ impl Recorder {
             .iter()
             .map(|p| (p[0] as f32, p[1] as f32))
             .collect();
-        self.rec
-            .log(
-                "tasks/open",
-                &Points2D::new(tasks)
-                    .with_radii([0.15])
-                    .with_colors([Color::from_rgb(220, 40, 40)]),
-            )
-            .map_err(err)?;
+        self.log_dots("tasks/open", tasks, 0.15, Color::from_rgb(220, 40, 40))?;
         Ok(())
     }
 
@@ -456,14 +440,25 @@ impl Recorder {
                     (n[0] as f32, n[1] as f32)
                 })
                 .collect();
-            self.rec
-                .log(
-                    name,
-                    &Points2D::new(pts).with_radii([0.6]).with_colors([color]),
-                )
-                .map_err(err)?;
+            self.log_dots(name, pts, 0.6, color)?;
         }
         Ok(())
+    }
+
+    /// Logs points of one radius and colour at the current time.
+    fn log_dots(
+        &self,
+        path: &str,
+        pts: impl IntoIterator<Item = (f32, f32)>,
+        radius: f32,
+        color: Color,
+    ) -> Result<()> {
+        self.rec
+            .log(
+                path,
+                &Points2D::new(pts).with_radii([radius]).with_colors([color]),
+            )
+            .map_err(err)
     }
 
     /// Flushes everything to disk.

@@ -28,6 +28,12 @@ use rand_chacha::ChaCha8Rng;
 pub const MAX_ADAPTIVE_NEIGHBORHOOD: usize = 1 << (ADAPTIVE_SIZES - 1);
 /// How many neighbourhood sizes (powers of two from 1) the adaptive mode picks from.
 pub const ADAPTIVE_SIZES: usize = 4;
+/// The neighbourhood heuristics (indices of the ALNS weights).
+const BLOCKING: usize = 0;
+const INTERSECTION: usize = 1;
+const RANDOM: usize = 2;
+const GOAL_BLOCKER: usize = 3;
+const STRATEGIES: usize = 4;
 /// Work charged per single-agent search on top of its expansions (set-up, path copy,
 /// reservation updates), in expansions.
 const CALL_WORK: u64 = 50;
@@ -107,7 +113,7 @@ pub struct Lns<'a> {
     res: Reservations,
     sipp: Sipp,
     rng: ChaCha8Rng,
-    weights: [f64; 4],
+    weights: [f64; STRATEGIES],
     /// Adaptive mode, per neighbourhood size 1, 2, 4, …: exponentially decayed sums of the
     /// SoC gain, the search work and the iterations of that size.
     size_stats: [SizeStats; ADAPTIVE_SIZES],
@@ -148,7 +154,7 @@ impl<'a> Lns<'a> {
             res,
             sipp: Sipp::default(),
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x1A50_F1A5),
-            weights: [1.0; 4],
+            weights: [1.0; STRATEGIES],
             size_stats: [SizeStats::default(); ADAPTIVE_SIZES],
             tabu: vec![false; n],
             old: Vec::new(),
@@ -405,10 +411,11 @@ impl<'a> Lns<'a> {
             .min(n);
             group.clear();
             match strategy {
-                0 => self.agents_blocking(&mut group, false),
-                3 => self.agents_blocking(&mut group, true),
-                1 => self.agents_at_intersection(&mut group),
-                _ => {}
+                BLOCKING => self.agents_blocking(&mut group, false),
+                GOAL_BLOCKER => self.agents_blocking(&mut group, true),
+                INTERSECTION => self.agents_at_intersection(&mut group),
+                RANDOM => {} // filled below
+                _ => unreachable!("roulette over {STRATEGIES} weights"),
             }
             while group.len() < self.size {
                 let j = self.rng.random_range(0..n) as u32;
@@ -417,7 +424,8 @@ impl<'a> Lns<'a> {
                 }
             }
             // The goal blocker may come on top of size 1.
-            group.truncate(self.size.max(if strategy == 3 { 2 } else { 1 }));
+            let min_size = if strategy == GOAL_BLOCKER { 2 } else { 1 };
+            group.truncate(self.size.max(min_size));
             group.shuffle(&mut self.rng);
             let work_before = self.sipp.stats.expansions + self.sipp.stats.calls * CALL_WORK;
             let (before, after) = self.replan(&group, deadline).unwrap_or((0, 0));
