@@ -23,6 +23,7 @@ mod problem;
 mod runner;
 mod scheduler;
 mod sim;
+mod wlns;
 
 // The bounded table cache lives in `crate::distance` (shared with MAPF); re-exported here.
 pub use crate::distance::DistanceCache;
@@ -32,6 +33,7 @@ pub use problem::{Problem, TaskRules};
 pub use runner::{LifelongParams, Metrics, StepStats, Summary, run};
 pub use scheduler::{Scheduler, SchedulerMethod, SchedulerParams};
 pub use sim::{PoolTask, Simulator, StepOutcome};
+pub use wlns::LnsStats;
 
 use courier_core::error::{CoreError, FormatError};
 use std::path::{Path, PathBuf};

@@ -12,6 +12,7 @@
 
 use super::epibt::Epibt;
 use super::guide::Guidance;
+use super::wlns::{Costs, LnsStats, WindowLns};
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
 use crate::distance::{DistanceCache, Table, UNREACHABLE};
 use crate::mapf::Grid;
@@ -91,6 +92,15 @@ pub struct PlannerParams {
     /// sparse city instances too (CITY-01, 0.03: 5804 against 7284; CITY-02, 0.06: 2548,
     /// jammed from step ~1500, against 7794).
     pub window_max_density: f64,
+    /// Windowed LNS (see [`super::wlns`]): steps of the window; 0 = off.
+    pub lns_window: usize,
+    /// Windowed LNS: robots replanned together in one neighbourhood (default 8).
+    pub lns_neighbourhood: usize,
+    /// Windowed LNS: neighbourhoods tried at most per step (a count, so runs without a time
+    /// budget are reproducible; default 2000).
+    pub lns_max_iterations: usize,
+    /// Windowed LNS: share of the step budget after which the search stops (default 0.8).
+    pub lns_time_share: f64,
 }
 
 impl Default for PlannerParams {
@@ -116,6 +126,10 @@ impl Default for PlannerParams {
             window_budget_per_root: 2000,
             window_time_share: 0.9,
             window_max_density: 0.0,
+            lns_window: 0,
+            lns_neighbourhood: 8,
+            lns_max_iterations: 2000,
+            lns_time_share: 0.8,
         }
     }
 }
@@ -140,6 +154,7 @@ pub struct Planner {
     pub fallbacks: usize,
     guide: Option<Guidance>,
     epibt: Option<Epibt>,
+    wlns: Option<WindowLns>,
 }
 
 struct Step<'a> {
@@ -190,6 +205,7 @@ impl Planner {
                 params.guide_max_bytes,
             )
         });
+        let wlns = (params.lns_window >= 1).then(|| WindowLns::new(map, params.lns_window));
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
         Ok(Self {
@@ -211,6 +227,7 @@ impl Planner {
             fallbacks: 0,
             guide,
             epibt,
+            wlns,
         })
     }
 
@@ -288,40 +305,106 @@ impl Planner {
                 .map(|(s, &dir)| AgentState { loc: s.loc, dir })
                 .collect(),
         };
-        let rollout_deadline = budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
-        let mut best: Option<(u64, Vec<Action>)> = None;
-        for r in 0..self.params.rollouts.max(1) {
-            if r > 0 && rollout_deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
-            }
-            let order = if r == 0 {
-                order.clone()
-            } else {
-                // Another try: priorities perturbed by up to 50 %, fresh tie-breaking.
-                let mut keyed: Vec<(bool, u64, usize)> = order
-                    .iter()
-                    .map(|&i| {
-                        let e = self.elapsed[i] as u64 * 1000;
-                        let noise = self.rng.random_range(0..=e / 2 + 500);
-                        (goals[i].is_none(), u64::MAX - (e + noise), i)
-                    })
-                    .collect();
-                keyed.sort_unstable();
-                keyed.into_iter().map(|k| k.2).collect()
+        let actions = if let Some(mut w) = self.wlns.take() {
+            let rollout = self.rollout(&headed, goals, &tables, &order, w.window());
+            let costs = Costs {
+                map: &self.map,
+                model: self.model,
+                goals,
+                tables: &tables,
+                cache: &self.cache,
             };
-            let actions = self.plan_once(&headed, goals, &tables, &order);
-            let score = self.score(states, goals, &tables, &actions);
-            if best.as_ref().is_none_or(|b| score < b.0) {
-                best = Some((score, actions));
+            let deadline = budget.map(|b| start + b.mul_f64(self.params.lns_time_share));
+            let actions = w.improve(
+                &costs,
+                rollout,
+                self.params.lns_neighbourhood,
+                self.params.lns_max_iterations,
+                deadline,
+                &mut self.rng,
+            );
+            self.wlns = Some(w);
+            actions
+        } else {
+        let rollout_deadline = budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
+            let mut best: Option<(u64, Vec<Action>)> = None;
+            for r in 0..self.params.rollouts.max(1) {
+                if r > 0 && rollout_deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                let order = if r == 0 {
+                    order.clone()
+                } else {
+                    // Another try: priorities perturbed by up to 50 %, fresh tie-breaking.
+                    let mut keyed: Vec<(bool, u64, usize)> = order
+                        .iter()
+                        .map(|&i| {
+                            let e = self.elapsed[i] as u64 * 1000;
+                            let noise = self.rng.random_range(0..=e / 2 + 500);
+                            (goals[i].is_none(), u64::MAX - (e + noise), i)
+                        })
+                        .collect();
+                    keyed.sort_unstable();
+                    keyed.into_iter().map(|k| k.2).collect()
+                };
+                let actions = self.plan_once(&headed, goals, &tables, &order);
+                let score = self.score(states, goals, &tables, &actions);
+                if best.as_ref().is_none_or(|b| score < b.0) {
+                    best = Some((score, actions));
+                }
             }
-        }
-        let actions = best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n]);
+            best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n])
+        };
         for (h, a) in self.heading.iter_mut().zip(&actions) {
             if let Action::Move(k) = a {
                 *h = *k;
             }
         }
         actions
+    }
+
+    /// Statistics of the last step's windowed LNS, if it is on.
+    pub fn lns_stats(&self) -> Option<LnsStats> {
+        self.wlns.as_ref().map(|w| w.stats)
+    }
+
+    /// Window paths (`h + 1` states per robot) from rolling PIBT out for `h` steps. In the
+    /// 4-connected model the heading carries the inertia of the rollout's own moves; the paths
+    /// store orientation 0, as that model has none.
+    fn rollout(
+        &mut self,
+        headed: &[AgentState],
+        goals: &[Option<u32>],
+        tables: &[Option<Arc<Table>>],
+        order: &[usize],
+        h: usize,
+    ) -> Vec<Vec<AgentState>> {
+        let norm = |s: AgentState, model| match model {
+            MotionModel::Rotation => s,
+            MotionModel::FourConnected => AgentState { loc: s.loc, dir: 0 },
+        };
+        let mut cur = headed.to_vec();
+        let mut paths: Vec<Vec<AgentState>> = cur
+            .iter()
+            .map(|&s| {
+                let mut p = Vec::with_capacity(h + 1);
+                p.push(norm(s, self.model));
+                p
+            })
+            .collect();
+        for _ in 0..h {
+            let actions = self.plan_once(&cur, goals, tables, order);
+            for (i, &a) in actions.iter().enumerate() {
+                // PIBT's actions are legal by construction.
+                let mut s = super::motion::apply(&self.map, self.model, cur[i], a).unwrap_or(cur[i]);
+                if let Action::Move(k) = a {
+                    s.dir = k;
+                }
+                cur[i] = s;
+                paths[i].push(norm(s, self.model));
+            }
+        }
+        paths
     }
 
     /// Replaces the plain distance tables by guide heuristics (when guidance is on): robots

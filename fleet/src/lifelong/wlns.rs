@@ -1,0 +1,401 @@
+//! Windowed large-neighbourhood search over the next `h` steps (after WPPL, Jiang et al. 2024,
+//! the LoRR 2023 winners' planner): PIBT rolled out for `h` steps gives every robot a window
+//! path; then, while time remains, a few robots at a time are replanned by space-time A*
+//! against the others' window paths, and the new paths are kept when they lower the summed
+//! window cost. Only the first step of each path is executed; the next step starts afresh.
+//!
+//! A robot's window cost is the step it first reaches its goal, or `h` plus its cost-to-go
+//! from where the window leaves it. Paths are free of vertex and edge conflicts at every step
+//! of the window, so the executed step is legal by construction.
+
+use super::motion::{Action, AgentState, MotionModel, direction_to, neighbor, turns};
+use crate::distance::{DistanceCache, Table, UNREACHABLE};
+use crate::mapf::lacam::IdentityMap;
+use courier_core::GridMap;
+use rand::Rng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::Instant;
+
+const NONE: u32 = u32::MAX;
+const FAR: u64 = 1 << 20;
+
+/// What one step of planning needs to price a robot's state.
+pub(super) struct Costs<'a> {
+    pub map: &'a GridMap,
+    pub model: MotionModel,
+    pub goals: &'a [Option<u32>],
+    pub tables: &'a [Option<Arc<Table>>],
+    pub cache: &'a DistanceCache,
+}
+
+impl Costs<'_> {
+    /// Grid distance of cell `c` to robot `i`'s goal (true table if held, else Manhattan).
+    fn dist(&self, i: usize, c: u32) -> u64 {
+        match (self.goals[i], &self.tables[i]) {
+            (Some(_), Some(t)) => match t.get(c) {
+                UNREACHABLE => FAR,
+                d => d as u64,
+            },
+            (Some(g), None) => self.cache.manhattan(c, g) as u64,
+            (None, _) => 0,
+        }
+    }
+
+    /// Lower bound on the steps robot `i` needs from `s` to its goal (0 without a goal).
+    fn to_go(&self, i: usize, s: AgentState) -> u64 {
+        match self.goals[i] {
+            None => 0,
+            Some(g) if g == s.loc => 0,
+            Some(_) => match self.model {
+                MotionModel::FourConnected => self.dist(i, s.loc),
+                MotionModel::Rotation => (0..4u8)
+                    .filter_map(|k| {
+                        neighbor(self.map, s.loc, k)
+                            .map(|u| turns(s.dir, k) as u64 + 1 + self.dist(i, u))
+                    })
+                    .min()
+                    .unwrap_or(FAR),
+            },
+        }
+    }
+
+    /// Window cost of robot `i`'s path (`path[t]` = state at step t, t = 0..=h).
+    fn path_cost(&self, i: usize, path: &[AgentState]) -> u64 {
+        let Some(g) = self.goals[i] else { return 0 };
+        match path.iter().position(|s| s.loc == g) {
+            Some(t) => t as u64,
+            None => {
+                let last = path.len() - 1;
+                last as u64 + self.to_go(i, path[last])
+            }
+        }
+    }
+
+    /// States reachable from `s` in one step (waiting first), ignoring other robots.
+    fn successors(&self, s: AgentState, out: &mut Vec<AgentState>) {
+        out.clear();
+        out.push(s);
+        match self.model {
+            MotionModel::FourConnected => {
+                for k in 0..4 {
+                    if let Some(loc) = neighbor(self.map, s.loc, k) {
+                        out.push(AgentState { loc, dir: 0 });
+                    }
+                }
+            }
+            MotionModel::Rotation => {
+                if let Some(loc) = neighbor(self.map, s.loc, s.dir) {
+                    out.push(AgentState { loc, dir: s.dir });
+                }
+                out.push(AgentState {
+                    loc: s.loc,
+                    dir: (s.dir + 1) % 4,
+                });
+                out.push(AgentState {
+                    loc: s.loc,
+                    dir: (s.dir + 3) % 4,
+                });
+            }
+        }
+    }
+}
+
+/// The action that takes a robot from `a` to `b` (one step of a window path).
+pub(super) fn action_between(model: MotionModel, width: usize, a: AgentState, b: AgentState) -> Action {
+    if a.loc != b.loc {
+        match model {
+            MotionModel::Rotation => Action::Forward,
+            MotionModel::FourConnected => {
+                direction_to(width, a.loc, b.loc).map_or(Action::Wait, Action::Move)
+            }
+        }
+    } else if a.dir == b.dir || model == MotionModel::FourConnected {
+        Action::Wait
+    } else if b.dir == (a.dir + 1) % 4 {
+        Action::Clockwise
+    } else {
+        Action::CounterClockwise
+    }
+}
+
+/// LNS statistics of the last step.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LnsStats {
+    pub iterations: usize,
+    pub accepted: usize,
+    /// Summed window cost after the PIBT rollout and after the search.
+    pub initial_cost: u64,
+    pub final_cost: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    s: AgentState,
+    t: u16,
+    reached: bool,
+    g: u32,
+    moves: u16,
+    parent: u32,
+}
+
+/// The window search with its buffers (kept across steps).
+#[derive(Debug)]
+pub(super) struct WindowLns {
+    h: usize,
+    cells: usize,
+    /// `res[t * cells + loc]`: the robot at `loc` at step `t` of the window.
+    res: Vec<u32>,
+    paths: Vec<Vec<AgentState>>,
+    /// Each robot's state now (its paths' first state).
+    starts: Vec<AgentState>,
+    costs: Vec<u64>,
+    lower: Vec<u64>,
+    pub stats: LnsStats,
+}
+
+impl WindowLns {
+    pub fn new(map: &GridMap, h: usize) -> Self {
+        let cells = map.width * map.height;
+        Self {
+            h: h.max(1),
+            cells,
+            res: vec![NONE; (h.max(1) + 1) * cells],
+            paths: Vec::new(),
+            starts: Vec::new(),
+            costs: Vec::new(),
+            lower: Vec::new(),
+            stats: LnsStats::default(),
+        }
+    }
+
+    pub fn window(&self) -> usize {
+        self.h
+    }
+
+    fn reserve(&mut self, i: usize) {
+        for (t, s) in self.paths[i].iter().enumerate() {
+            self.res[t * self.cells + s.loc as usize] = i as u32;
+        }
+    }
+
+    fn unreserve(&mut self, i: usize) {
+        for (t, s) in self.paths[i].iter().enumerate() {
+            let r = &mut self.res[t * self.cells + s.loc as usize];
+            if *r == i as u32 {
+                *r = NONE;
+            }
+        }
+    }
+
+    /// Improves the `rollout` window paths (one per robot, `h + 1` states each, conflict-free)
+    /// for at most `max_iterations` neighbourhoods of `size` robots or until `deadline`, and
+    /// returns each robot's first action.
+    #[allow(clippy::too_many_arguments)]
+    pub fn improve(
+        &mut self,
+        c: &Costs,
+        rollout: Vec<Vec<AgentState>>,
+        size: usize,
+        max_iterations: usize,
+        deadline: Option<Instant>,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<Action> {
+        let n = rollout.len();
+        self.starts = rollout.iter().map(|p| p[0]).collect();
+        self.paths = rollout;
+        for i in 0..n {
+            self.reserve(i);
+        }
+        self.costs = (0..n).map(|i| c.path_cost(i, &self.paths[i])).collect();
+        self.lower = (0..n)
+            .map(|i| c.to_go(i, self.paths[i][0]).min(self.costs[i]))
+            .collect();
+        let mut total: u64 = self.costs.iter().sum();
+        self.stats = LnsStats {
+            initial_cost: total,
+            ..Default::default()
+        };
+        let mut buf = Vec::new();
+        let mut members = Vec::new();
+        let mut old = Vec::new();
+        for it in 0..max_iterations {
+            if it % 8 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            // Seed: a robot drawn with probability proportional to its delay.
+            let delay_sum: u64 = (0..n).map(|i| self.costs[i] - self.lower[i]).sum();
+            if delay_sum == 0 {
+                break;
+            }
+            self.stats.iterations += 1;
+            let mut pick = rng.random_range(0..delay_sum);
+            let seed = (0..n)
+                .find(|&i| {
+                    let d = self.costs[i] - self.lower[i];
+                    if pick < d {
+                        true
+                    } else {
+                        pick -= d;
+                        false
+                    }
+                })
+                .unwrap_or(0);
+            // The robots in its way: those on the cells of its best path ignoring everyone.
+            members.clear();
+            members.push(seed);
+            if let Some(ideal) = self.search(c, seed, false, &mut buf) {
+                'collect: for s in &ideal {
+                    for t in 0..=self.h {
+                        let r = self.res[t * self.cells + s.loc as usize];
+                        if r != NONE && !members.contains(&(r as usize)) {
+                            members.push(r as usize);
+                            if members.len() >= size {
+                                break 'collect;
+                            }
+                        }
+                    }
+                }
+            }
+            if members.len() < 2 {
+                continue;
+            }
+            // Repair: replan the members in random order against everyone else; keep the
+            // new paths only if they lower the summed cost.
+            let before: u64 = members.iter().map(|&i| self.costs[i]).sum();
+            old.clear();
+            for &i in &members {
+                self.unreserve(i);
+                old.push((i, std::mem::take(&mut self.paths[i]), self.costs[i]));
+            }
+            members.shuffle(rng);
+            let mut after = 0;
+            let mut complete = true;
+            for &i in &members {
+                let Some(p) = self.search(c, i, true, &mut buf) else {
+                    complete = false;
+                    break;
+                };
+                self.costs[i] = c.path_cost(i, &p);
+                after += self.costs[i];
+                self.paths[i] = p;
+                self.reserve(i);
+            }
+            if complete && after < before {
+                total = total - before + after;
+                self.stats.accepted += 1;
+            } else {
+                for &i in &members {
+                    self.unreserve(i);
+                }
+                for (i, p, cost) in old.drain(..) {
+                    self.paths[i] = p;
+                    self.costs[i] = cost;
+                    self.reserve(i);
+                }
+            }
+        }
+        self.stats.final_cost = total;
+        let actions = (0..n)
+            .map(|i| action_between(c.model, c.map.width, self.paths[i][0], self.paths[i][1]))
+            .collect();
+        for i in 0..n {
+            self.unreserve(i);
+        }
+        actions
+    }
+
+    /// Space-time A* for robot `i` over the window from its path's first state; with
+    /// `avoid`, around the other robots' reserved paths (vertex and edge conflicts).
+    fn search(
+        &self,
+        c: &Costs,
+        i: usize,
+        avoid: bool,
+        succ: &mut Vec<AgentState>,
+    ) -> Option<Vec<AgentState>> {
+        let start = self.starts[i];
+        let goal = c.goals[i];
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut best: IdentityMap<u32> = IdentityMap::default();
+        // (f, deeper first, fewer moves, node)
+        let mut open: BinaryHeap<Reverse<(u64, Reverse<u16>, u16, u32)>> = BinaryHeap::new();
+        let key = |s: AgentState, t: u16, reached: bool| -> u64 {
+            (((t as u64 * self.cells as u64 + s.loc as u64) * 4 + s.dir as u64) << 1)
+                | reached as u64
+        };
+        let reached0 = goal.is_none_or(|g| g == start.loc);
+        nodes.push(Node {
+            s: start,
+            t: 0,
+            reached: reached0,
+            g: 0,
+            moves: 0,
+            parent: NONE,
+        });
+        let h0 = if reached0 { 0 } else { c.to_go(i, start) };
+        open.push(Reverse((h0, Reverse(0), 0, 0)));
+        best.insert(key(start, 0, reached0), 0);
+        while let Some(Reverse((_, _, _, idx))) = open.pop() {
+            let n = nodes[idx as usize];
+            if best.get(&key(n.s, n.t, n.reached)) != Some(&idx) {
+                continue;
+            }
+            if n.t as usize == self.h {
+                let mut path = vec![n.s; self.h + 1];
+                let mut k = idx;
+                while k != NONE {
+                    let m = nodes[k as usize];
+                    path[m.t as usize] = m.s;
+                    k = m.parent;
+                }
+                return Some(path);
+            }
+            let t1 = n.t as usize + 1;
+            c.successors(n.s, succ);
+            for &s in succ.iter() {
+                if avoid {
+                    let r = self.res[t1 * self.cells + s.loc as usize];
+                    if r != NONE && r != i as u32 {
+                        continue;
+                    }
+                    if s.loc != n.s.loc {
+                        let b = self.res[n.t as usize * self.cells + s.loc as usize];
+                        if b != NONE
+                            && b != i as u32
+                            && self.res[t1 * self.cells + n.s.loc as usize] == b
+                        {
+                            continue;
+                        }
+                    }
+                }
+                let reached = n.reached || goal == Some(s.loc);
+                let g = if n.reached { n.g } else { t1 as u32 };
+                let f = g as u64 + if reached { 0 } else { c.to_go(i, s) };
+                let k = key(s, t1 as u16, reached);
+                let moves = n.moves + u16::from(s != n.s);
+                if let Some(&o) = best.get(&k) {
+                    let on = nodes[o as usize];
+                    if (on.g, on.moves) <= (g, moves) {
+                        continue;
+                    }
+                }
+                let id = nodes.len() as u32;
+                nodes.push(Node {
+                    s,
+                    t: t1 as u16,
+                    reached,
+                    g,
+                    moves,
+                    parent: idx,
+                });
+                best.insert(k, id);
+                open.push(Reverse((f, Reverse(t1 as u16), moves, id)));
+            }
+        }
+        None
+    }
+}
