@@ -12,8 +12,8 @@
 
 use super::epibt::Epibt;
 use super::guide::Guidance;
-use super::wlns::{Costs, LnsStats, WindowLns};
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
+use super::wlns::{Costs, LnsStats, WindowLns};
 use crate::distance::{DistanceCache, Table, UNREACHABLE};
 use crate::mapf::Grid;
 use courier_core::GridMap;
@@ -326,7 +326,8 @@ impl Planner {
             self.wlns = Some(w);
             actions
         } else {
-        let rollout_deadline = budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
+            let rollout_deadline =
+                budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
             let mut best: Option<(u64, Vec<Action>)> = None;
             for r in 0..self.params.rollouts.max(1) {
                 if r > 0 && rollout_deadline.is_some_and(|d| Instant::now() >= d) {
@@ -396,7 +397,8 @@ impl Planner {
             let actions = self.plan_once(&cur, goals, tables, order);
             for (i, &a) in actions.iter().enumerate() {
                 // PIBT's actions are legal by construction.
-                let mut s = super::motion::apply(&self.map, self.model, cur[i], a).unwrap_or(cur[i]);
+                let mut s =
+                    super::motion::apply(&self.map, self.model, cur[i], a).unwrap_or(cur[i]);
                 if let Action::Move(k) = a {
                     s.dir = k;
                 }

@@ -105,7 +105,12 @@ impl Costs<'_> {
 }
 
 /// The action that takes a robot from `a` to `b` (one step of a window path).
-pub(super) fn action_between(model: MotionModel, width: usize, a: AgentState, b: AgentState) -> Action {
+pub(super) fn action_between(
+    model: MotionModel,
+    width: usize,
+    a: AgentState,
+    b: AgentState,
+) -> Action {
     if a.loc != b.loc {
         match model {
             MotionModel::Rotation => Action::Forward,
@@ -397,5 +402,102 @@ impl WindowLns {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapf::Grid;
+    use rand::SeedableRng;
+
+    /// True if the window paths are free of vertex and edge conflicts and every step is a legal
+    /// move of `model`.
+    fn conflict_free(map: &GridMap, model: MotionModel, paths: &[Vec<AgentState>]) -> bool {
+        let h = paths[0].len() - 1;
+        for t in 0..=h {
+            let mut cells: Vec<u32> = paths.iter().map(|p| p[t].loc).collect();
+            cells.sort_unstable();
+            if cells.windows(2).any(|w| w[0] == w[1]) {
+                return false;
+            }
+        }
+        let c = Costs {
+            map,
+            model,
+            goals: &[],
+            tables: &[],
+            cache: &DistanceCache::new(Grid::new(map).unwrap(), 0),
+        };
+        let mut succ = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            for t in 0..h {
+                c.successors(p[t], &mut succ);
+                if !succ.contains(&p[t + 1]) {
+                    return false;
+                }
+                for (j, q) in paths.iter().enumerate() {
+                    let swap = q[t].loc == p[t + 1].loc && q[t + 1].loc == p[t].loc;
+                    if i != j && p[t].loc != p[t + 1].loc && swap {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// From an all-wait start (legal but poor), the search must lower the cost a lot and keep
+    /// the window paths legal, in both motion models.
+    #[test]
+    fn lns_improves_all_wait_paths_and_keeps_them_conflict_free() {
+        // 12 x 8 with a wall that has two gaps.
+        let (w, hgt) = (12usize, 8usize);
+        let free: Vec<bool> = (0..w * hgt)
+            .map(|k| !(k % w == 5 && k / w != 2 && k / w != 6))
+            .collect();
+        let map = GridMap::new(w, hgt, free.clone());
+        let free_cells: Vec<u32> = (0..(w * hgt) as u32)
+            .filter(|&k| free[k as usize])
+            .collect();
+        for model in [MotionModel::Rotation, MotionModel::FourConnected] {
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let mut cells = free_cells.clone();
+            cells.shuffle(&mut rng);
+            let n = 20;
+            let starts: Vec<AgentState> = cells[..n]
+                .iter()
+                .map(|&loc| AgentState { loc, dir: 0 })
+                .collect();
+            let goals: Vec<Option<u32>> = cells[n..2 * n].iter().map(|&g| Some(g)).collect();
+            let mut cache = DistanceCache::new(Grid::new(&map).unwrap(), 1 << 20);
+            let tables: Vec<_> = goals.iter().map(|g| cache.ensure(g.unwrap())).collect();
+            let c = Costs {
+                map: &map,
+                model,
+                goals: &goals,
+                tables: &tables,
+                cache: &cache,
+            };
+            let h = 8;
+            let waits: Vec<Vec<AgentState>> = starts.iter().map(|&s| vec![s; h + 1]).collect();
+            let mut lns = WindowLns::new(&map, h);
+            let actions = lns.improve(&c, waits, 6, 500, None, &mut rng);
+            let s = lns.stats;
+            assert!(s.accepted > 0, "{s:?}");
+            assert!(s.final_cost * 10 < s.initial_cost * 8, "{s:?}");
+            let recomputed: u64 = (0..n).map(|i| c.path_cost(i, &lns.paths[i])).sum();
+            assert_eq!(recomputed, s.final_cost);
+            assert!(lns.paths.iter().zip(&starts).all(|(p, s)| p[0] == *s));
+            assert!(conflict_free(&map, model, &lns.paths), "{model:?}");
+            for (i, a) in actions.iter().enumerate() {
+                let next = crate::lifelong::apply(&map, model, starts[i], *a).unwrap();
+                assert_eq!(next.loc, lns.paths[i][1].loc);
+            }
+            assert!(
+                lns.res.iter().all(|&r| r == NONE),
+                "reservations left behind"
+            );
+        }
     }
 }
