@@ -2,8 +2,9 @@
 //!
 //! - [`mapf`]: one-shot multi-agent path finding on 4-connected grids (LaCAM with PIBT, LNS
 //!   refinement, CBS for small instances, a solution validator).
-//! - [`lifelong`]: lifelong warehouse operation (LoRR rules): task assignment, a per-step PIBT
-//!   planner for the 4-connected and rotation motion models, a simulator that checks every step.
+//! - [`lifelong`]: lifelong warehouse operation (LoRR rules): task assignment, a per-step
+//!   planner (PIBT rolled out over a window, improved by windowed LNS) for the 4-connected and
+//!   rotation motion models, a simulator that checks every step.
 //! - [`distance`]: the per-goal BFS distance tables both use: lazily filled per agent for MAPF
 //!   ([`distance::DistanceTable`]), a memory-bounded cache keyed by goal for lifelong
 //!   ([`distance::DistanceCache`]).
@@ -26,6 +27,11 @@
 //! ranking, what a push may do, what failure means), and the tie-breaking draws, which fix the
 //! results bit for bit (MAPF first-solution SoC, lifelong task counts), would move. What is the
 //! same logic — the distance tables — lives once in [`distance`].
+//!
+//! The same holds for the two LNS: MAPF's (`mapf::lns`) replans with SIPP over 4-connected
+//! cells to the end of time, with agents staying at their goals; the lifelong one replans with
+//! space-time A* over poses (cell and orientation) inside a window of a few steps, prices a
+//! path by arrival or cost-to-go at the window's end, and lets a robot leave its goal.
 
 pub mod distance;
 pub mod error;

@@ -137,6 +137,9 @@ pub struct LnsStats {
     pub final_cost: u64,
 }
 
+/// An open-list entry: (f, deeper first, fewer moves, node index).
+type OpenEntry = (u64, Reverse<u16>, u16, u32);
+
 #[derive(Debug, Clone, Copy)]
 struct Node {
     s: AgentState,
@@ -326,8 +329,7 @@ impl WindowLns {
         let goal = c.goals[i];
         let mut nodes: Vec<Node> = Vec::new();
         let mut best: IdentityMap<u32> = IdentityMap::default();
-        // (f, deeper first, fewer moves, node)
-        let mut open: BinaryHeap<Reverse<(u64, Reverse<u16>, u16, u32)>> = BinaryHeap::new();
+        let mut open: BinaryHeap<Reverse<OpenEntry>> = BinaryHeap::new();
         let key = |s: AgentState, t: u16, reached: bool| -> u64 {
             (((t as u64 * self.cells as u64 + s.loc as u64) * 4 + s.dir as u64) << 1)
                 | reached as u64
