@@ -471,34 +471,19 @@ impl Planner {
         tables: &[Option<Arc<Table>>],
         actions: &[Action],
     ) -> u64 {
-        let dist = |i: usize, c: u32| -> u64 {
-            match (goals[i], &tables[i]) {
-                (Some(_), Some(t)) => match t.get(c) {
-                    UNREACHABLE => 1 << 20,
-                    d => d as u64,
-                },
-                (Some(g), None) => self.cache.manhattan(c, g) as u64,
-                (None, _) => 0,
-            }
+        let costs = Costs {
+            map: &self.map,
+            model: self.model,
+            goals,
+            tables,
+            cache: &self.cache,
         };
         let mut total = 0;
         for (i, (&s, &a)) in states.iter().zip(actions).enumerate() {
             let Ok(n) = super::motion::apply(&self.map, self.model, s, a) else {
                 return u64::MAX;
             };
-            if goals[i].is_none_or(|g| g == n.loc) {
-                continue;
-            }
-            total += match self.model {
-                MotionModel::FourConnected => dist(i, n.loc),
-                MotionModel::Rotation => (0..4u8)
-                    .filter_map(|k| {
-                        neighbor(&self.map, n.loc, k)
-                            .map(|u| turns(n.dir, k) as u64 + 1 + dist(i, u))
-                    })
-                    .min()
-                    .unwrap_or(1 << 20),
-            };
+            total += costs.to_go(i, n);
         }
         total
     }

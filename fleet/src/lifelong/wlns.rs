@@ -46,7 +46,7 @@ impl Costs<'_> {
     }
 
     /// Lower bound on the steps robot `i` needs from `s` to its goal (0 without a goal).
-    fn to_go(&self, i: usize, s: AgentState) -> u64 {
+    pub fn to_go(&self, i: usize, s: AgentState) -> u64 {
         match self.goals[i] {
             None => 0,
             Some(g) if g == s.loc => 0,
