@@ -162,11 +162,15 @@ pub(super) struct WindowLns {
     starts: Vec<AgentState>,
     costs: Vec<u64>,
     lower: Vec<u64>,
+    goals: Vec<Option<u32>>,
+    /// A robot's path holds its cells only until it reaches its goal (at least one step): it
+    /// gets its next errand there and leaves, so it does not block the rest of the window.
+    release_at_goal: bool,
     pub stats: LnsStats,
 }
 
 impl WindowLns {
-    pub fn new(map: &GridMap, h: usize) -> Self {
+    pub fn new(map: &GridMap, h: usize, release_at_goal: bool) -> Self {
         let cells = map.width * map.height;
         Self {
             h: h.max(1),
@@ -176,6 +180,8 @@ impl WindowLns {
             starts: Vec::new(),
             costs: Vec::new(),
             lower: Vec::new(),
+            goals: Vec::new(),
+            release_at_goal,
             stats: LnsStats::default(),
         }
     }
@@ -184,14 +190,25 @@ impl WindowLns {
         self.h
     }
 
+    /// The last step at which robot `i`'s path holds its cell.
+    fn held_until(&self, i: usize) -> usize {
+        let arrival = match self.goals[i] {
+            Some(g) if self.release_at_goal => self.paths[i].iter().position(|s| s.loc == g),
+            _ => None,
+        };
+        arrival.map_or(self.h, |t| t.clamp(1, self.h))
+    }
+
     fn reserve(&mut self, i: usize) {
-        for (t, s) in self.paths[i].iter().enumerate() {
+        let until = self.held_until(i);
+        for (t, s) in self.paths[i].iter().enumerate().take(until + 1) {
             self.res[t * self.cells + s.loc as usize] = i as u32;
         }
     }
 
     fn unreserve(&mut self, i: usize) {
-        for (t, s) in self.paths[i].iter().enumerate() {
+        let until = self.held_until(i);
+        for (t, s) in self.paths[i].iter().enumerate().take(until + 1) {
             let r = &mut self.res[t * self.cells + s.loc as usize];
             if *r == i as u32 {
                 *r = NONE;
@@ -214,6 +231,7 @@ impl WindowLns {
     ) -> Vec<Action> {
         let n = rollout.len();
         self.starts = rollout.iter().map(|p| p[0]).collect();
+        self.goals = c.goals.to_vec();
         self.paths = rollout;
         for i in 0..n {
             self.reserve(i);
@@ -351,7 +369,8 @@ impl WindowLns {
             if best.get(&key(n.s, n.t, n.reached)) != Some(&idx) {
                 continue;
             }
-            if n.t as usize == self.h {
+            let released = self.release_at_goal && goal.is_some() && n.reached && n.t >= 1;
+            if n.t as usize == self.h || released {
                 let mut path = vec![n.s; self.h + 1];
                 let mut k = idx;
                 while k != NONE {
@@ -413,12 +432,20 @@ mod tests {
     use crate::mapf::Grid;
     use rand::SeedableRng;
 
-    /// True if the window paths are free of vertex and edge conflicts and every step is a legal
-    /// move of `model`.
-    fn conflict_free(map: &GridMap, model: MotionModel, paths: &[Vec<AgentState>]) -> bool {
+    /// True if the window paths are free of vertex and edge conflicts while they hold their
+    /// cells (`until[i]`: robot i's last held step) and every step is a legal move of `model`.
+    fn conflict_free(
+        map: &GridMap,
+        model: MotionModel,
+        paths: &[Vec<AgentState>],
+        until: &[usize],
+    ) -> bool {
         let h = paths[0].len() - 1;
         for t in 0..=h {
-            let mut cells: Vec<u32> = paths.iter().map(|p| p[t].loc).collect();
+            let mut cells: Vec<u32> = (0..paths.len())
+                .filter(|&i| until[i] >= t)
+                .map(|i| paths[i][t].loc)
+                .collect();
             cells.sort_unstable();
             if cells.windows(2).any(|w| w[0] == w[1]) {
                 return false;
@@ -439,8 +466,9 @@ mod tests {
                     return false;
                 }
                 for (j, q) in paths.iter().enumerate() {
+                    let held = until[i] > t && until[j] > t;
                     let swap = q[t].loc == p[t + 1].loc && q[t + 1].loc == p[t].loc;
-                    if i != j && p[t].loc != p[t + 1].loc && swap {
+                    if i != j && held && p[t].loc != p[t + 1].loc && swap {
                         return false;
                     }
                 }
@@ -450,7 +478,7 @@ mod tests {
     }
 
     /// From an all-wait start (legal but poor), the search must lower the cost a lot and keep
-    /// the window paths legal, in both motion models.
+    /// the window paths legal, in both motion models, with and without releasing cells at goals.
     #[test]
     fn lns_improves_all_wait_paths_and_keeps_them_conflict_free() {
         // 12 x 8 with a wall that has two gaps.
@@ -462,7 +490,10 @@ mod tests {
         let free_cells: Vec<u32> = (0..(w * hgt) as u32)
             .filter(|&k| free[k as usize])
             .collect();
-        for model in [MotionModel::Rotation, MotionModel::FourConnected] {
+        let cases = [MotionModel::Rotation, MotionModel::FourConnected]
+            .into_iter()
+            .flat_map(|m| [(m, false), (m, true)]);
+        for (model, release) in cases {
             let mut rng = ChaCha8Rng::seed_from_u64(3);
             let mut cells = free_cells.clone();
             cells.shuffle(&mut rng);
@@ -483,7 +514,7 @@ mod tests {
             };
             let h = 8;
             let waits: Vec<Vec<AgentState>> = starts.iter().map(|&s| vec![s; h + 1]).collect();
-            let mut lns = WindowLns::new(&map, h);
+            let mut lns = WindowLns::new(&map, h, release);
             let actions = lns.improve(&c, waits, 6, 500, None, &mut rng);
             let s = lns.stats;
             assert!(s.accepted > 0, "{s:?}");
@@ -491,7 +522,12 @@ mod tests {
             let recomputed: u64 = (0..n).map(|i| c.path_cost(i, &lns.paths[i])).sum();
             assert_eq!(recomputed, s.final_cost);
             assert!(lns.paths.iter().zip(&starts).all(|(p, s)| p[0] == *s));
-            assert!(conflict_free(&map, model, &lns.paths), "{model:?}");
+            let until: Vec<usize> = (0..n).map(|i| lns.held_until(i)).collect();
+            assert_eq!(until.iter().any(|&u| u < h), release, "{model:?}");
+            assert!(
+                conflict_free(&map, model, &lns.paths, &until),
+                "{model:?} {release}"
+            );
             for (i, a) in actions.iter().enumerate() {
                 let next = crate::lifelong::apply(&map, model, starts[i], *a).unwrap();
                 assert_eq!(next.loc, lns.paths[i][1].loc);
