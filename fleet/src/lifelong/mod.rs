@@ -33,7 +33,6 @@ pub use problem::{Problem, TaskRules};
 pub use runner::{LifelongParams, Metrics, StepStats, Summary, run};
 pub use scheduler::{Scheduler, SchedulerMethod, SchedulerParams};
 pub use sim::{PoolTask, Simulator, StepOutcome};
-pub use wlns::LnsStats;
 
 use courier_core::error::{CoreError, FormatError};
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@
 use super::epibt::Epibt;
 use super::guide::Guidance;
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
-use super::wlns::{Costs, LnsStats, WindowLns};
+use super::wlns::{Costs, WindowLns};
 use crate::distance::{DistanceCache, Table, UNREACHABLE};
 use crate::mapf::Grid;
 use courier_core::GridMap;
@@ -379,11 +379,6 @@ impl Planner {
             }
         }
         actions
-    }
-
-    /// Statistics of the last step's windowed LNS, if it is on.
-    pub fn lns_stats(&self) -> Option<LnsStats> {
-        self.wlns.as_ref().map(|w| w.stats)
     }
 
     /// Window paths (`h + 1` states per robot) from rolling PIBT out for `h` steps. In the

@@ -105,12 +105,7 @@ impl Costs<'_> {
 }
 
 /// The action that takes a robot from `a` to `b` (one step of a window path).
-pub(super) fn action_between(
-    model: MotionModel,
-    width: usize,
-    a: AgentState,
-    b: AgentState,
-) -> Action {
+fn action_between(model: MotionModel, width: usize, a: AgentState, b: AgentState) -> Action {
     if a.loc != b.loc {
         match model {
             MotionModel::Rotation => Action::Forward,
@@ -127,9 +122,10 @@ pub(super) fn action_between(
     }
 }
 
-/// LNS statistics of the last step.
+/// LNS statistics of the last step (the tests check the search with them).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct LnsStats {
+#[cfg_attr(not(test), allow(dead_code))]
+pub(super) struct LnsStats {
     pub iterations: usize,
     pub accepted: usize,
     /// Summed window cost after the PIBT rollout and after the search.
@@ -139,6 +135,15 @@ pub struct LnsStats {
 
 /// An open-list entry: (f, deeper first, fewer moves, node index).
 type OpenEntry = (u64, Reverse<u16>, u16, u32);
+
+/// The search's buffers, kept between searches so that a search allocates only its path.
+#[derive(Debug, Default)]
+struct Scratch {
+    nodes: Vec<Node>,
+    best: IdentityMap<u32>,
+    open: BinaryHeap<Reverse<OpenEntry>>,
+    succ: Vec<AgentState>,
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Node {
@@ -245,7 +250,7 @@ impl WindowLns {
             initial_cost: total,
             ..Default::default()
         };
-        let mut buf = Vec::new();
+        let mut buf = Scratch::default();
         let mut members = Vec::new();
         let mut old = Vec::new();
         for it in 0..max_iterations {
@@ -341,13 +346,19 @@ impl WindowLns {
         c: &Costs,
         i: usize,
         avoid: bool,
-        succ: &mut Vec<AgentState>,
+        scratch: &mut Scratch,
     ) -> Option<Vec<AgentState>> {
         let start = self.starts[i];
         let goal = c.goals[i];
-        let mut nodes: Vec<Node> = Vec::new();
-        let mut best: IdentityMap<u32> = IdentityMap::default();
-        let mut open: BinaryHeap<Reverse<OpenEntry>> = BinaryHeap::new();
+        let Scratch {
+            nodes,
+            best,
+            open,
+            succ,
+        } = scratch;
+        nodes.clear();
+        best.clear();
+        open.clear();
         let key = |s: AgentState, t: u16, reached: bool| -> u64 {
             (((t as u64 * self.cells as u64 + s.loc as u64) * 4 + s.dir as u64) << 1)
                 | reached as u64
