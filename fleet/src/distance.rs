@@ -203,6 +203,10 @@ pub struct DistanceCache {
     pub computed: u64,
     /// Extra cost of a step against a lane's preferred direction (0: plain BFS distances).
     lane_penalty: u16,
+    /// Lane directions: per column, whether vertical steps should run south; per row, whether
+    /// horizontal steps should run east (see [`Self::set_lane_penalty`]).
+    col_south: Vec<bool>,
+    row_east: Vec<bool>,
 }
 
 #[derive(Debug)]
@@ -221,15 +225,38 @@ impl DistanceCache {
             clock: 1,
             computed: 0,
             lane_penalty: 0,
+            col_south: Vec::new(),
+            row_east: Vec::new(),
         }
     }
 
-    /// Makes distances prefer one-way lanes: even rows run east, odd rows west, even columns
-    /// south, odd columns north; a step against its lane costs `1 + penalty`. Soft lanes cut
-    /// head-on meetings, which under the rotation model are slow to resolve. Clears the cache.
+    /// Makes distances prefer one-way lanes; a step against its lane costs `1 + penalty`. Soft
+    /// lanes cut head-on meetings, which under the rotation model are slow to resolve.
+    ///
+    /// Directions alternate between neighbouring *corridors*, not between neighbouring rows or
+    /// columns: a column holding a one-cell-wide vertical corridor (a passable cell walled left
+    /// and right) is a corridor column, and corridor columns alternate south, north, south, …
+    /// in their order across the map; other columns alternate by their own index. Rows
+    /// likewise (east, west, …). On warehouse_large the vertical aisles sit every 4th column,
+    /// all odd, so plain parity sent every aisle north. Clears the cache.
     pub fn set_lane_penalty(&mut self, penalty: u16) {
         self.lane_penalty = penalty;
         self.tables.clear();
+        let c = Corridors::of(&self.grid);
+        self.col_south = alternate(&c.cols);
+        self.row_east = alternate(&c.rows);
+    }
+
+    /// The lane penalty in use (0: none).
+    pub fn lane_penalty(&self) -> u16 {
+        self.lane_penalty
+    }
+
+    /// Share of the passable cells that lie in a one-cell-wide corridor (walled on both sides,
+    /// across or along): 0.63 on warehouse_large, 0.57 on sortation_large, 0.11 on
+    /// random-32-32-20, under 0.01 on Paris_1_256 and brc202d.
+    pub fn corridor_share(&self) -> f64 {
+        Corridors::of(&self.grid).cells as f64 / self.grid.passable_count().max(1) as f64
     }
 
     /// How many tables fit.
@@ -316,14 +343,15 @@ impl DistanceCache {
     fn step_cost(&self, a: Cell, b: Cell) -> u16 {
         let w = self.grid.width;
         let (ax, ay) = self.grid.xy(a);
+        let (east, south) = (self.row_east[ay as usize], self.col_south[ax as usize]);
         let against = if b == a + 1 {
-            ay % 2 == 1
+            !east
         } else if b + 1 == a {
-            ay % 2 == 0
+            east
         } else if b == a + w {
-            ax % 2 == 1
+            !south
         } else {
-            ax % 2 == 0
+            south
         };
         1 + if against { self.lane_penalty } else { 0 }
     }
@@ -355,6 +383,56 @@ impl DistanceCache {
         }
         Table::Small(dist.into_boxed_slice())
     }
+}
+
+/// The one-cell-wide corridors of a grid: which columns hold a vertical one (a passable cell
+/// walled left and right), which rows a horizontal one, and how many cells are either.
+struct Corridors {
+    cols: Vec<bool>,
+    rows: Vec<bool>,
+    cells: usize,
+}
+
+impl Corridors {
+    fn of(g: &Grid) -> Self {
+        let (w, h) = (g.width as i64, g.height as i64);
+        let open = |x: i64, y: i64| {
+            x >= 0 && y >= 0 && x < w && y < h && g.is_passable(g.cell(x as u32, y as u32))
+        };
+        let mut c = Self {
+            cols: vec![false; w as usize],
+            rows: vec![false; h as usize],
+            cells: 0,
+        };
+        for y in 0..h {
+            for x in (0..w).filter(|&x| open(x, y)) {
+                let vertical = !open(x - 1, y) && !open(x + 1, y);
+                let horizontal = !open(x, y - 1) && !open(x, y + 1);
+                c.cols[x as usize] |= vertical;
+                c.rows[y as usize] |= horizontal;
+                c.cells += (vertical || horizontal) as usize;
+            }
+        }
+        c
+    }
+}
+
+/// Alternating directions (true, false, true, …) over lines: corridor lines alternate in
+/// their own order, the other lines by their index.
+fn alternate(corridor: &[bool]) -> Vec<bool> {
+    let mut rank = 0;
+    corridor
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if c {
+                rank += 1;
+                rank % 2 == 1
+            } else {
+                i % 2 == 0
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

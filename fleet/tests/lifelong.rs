@@ -352,6 +352,43 @@ fn distance_cache_is_bounded_and_exact() {
 }
 
 #[test]
+fn lanes_alternate_between_corridors() {
+    use courier_fleet::lifelong::DistanceCache;
+    use courier_fleet::mapf::Grid;
+    // Two one-cell-wide vertical aisles, at columns 1 and 3 (both odd, as on
+    // warehouse_large), joined by open rows 0 and 4.
+    let rows = [".....", "#.#.#", "#.#.#", "#.#.#", "....."];
+    let passable: Vec<bool> = rows
+        .iter()
+        .flat_map(|r| r.chars().map(|c| c == '.'))
+        .collect();
+    let map = GridMap::new(5, 5, passable);
+    let grid = Grid::new(&map).unwrap();
+    let mut c = DistanceCache::new(grid.clone(), 1 << 20);
+    c.set_lane_penalty(2);
+    let cost = |c: &mut DistanceCache, from: (u32, u32), to: (u32, u32)| {
+        c.ensure(grid.cell(to.0, to.1))
+            .unwrap()
+            .get(grid.cell(from.0, from.1))
+    };
+    // The first aisle runs south, the second north: along its lane an aisle costs its length.
+    assert_eq!(cost(&mut c, (1, 0), (1, 4)), 4);
+    assert_eq!(cost(&mut c, (3, 4), (3, 0)), 4);
+    // Against it each step costs 1 + 2 (every detour through the other aisle costs more).
+    assert_eq!(cost(&mut c, (1, 4), (1, 0)), 12);
+    assert_eq!(cost(&mut c, (3, 0), (3, 4)), 12);
+    // The planner turns lanes on for aisle grids (12 of these 16 cells are corridor cells),
+    // not for random-32-32-20 (11 %).
+    assert_eq!(c.corridor_share(), 0.75);
+    let params = lifelong::PlannerParams::default();
+    let aisles = lifelong::Planner::new(&map, MotionModel::Rotation, 2, params.clone()).unwrap();
+    assert_eq!(aisles.cache.lane_penalty(), params.lane_penalty);
+    let random = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let open = lifelong::Planner::new(&random, MotionModel::Rotation, 2, params).unwrap();
+    assert_eq!(open.cache.lane_penalty(), 0);
+}
+
+#[test]
 fn windowed_planner_is_legal_and_deterministic_on_a_sparse_fleet() {
     // 30 robots on random-32-32-20 (0.04 per free cell), windowed operations (EPIBT-style);
     // the simulator validates every step. Both planners must complete tasks. (On this stream

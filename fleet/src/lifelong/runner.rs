@@ -92,6 +92,8 @@ pub struct Metrics {
     pub validated_steps: usize,
     /// Distance tables computed.
     pub tables_computed: u64,
+    /// Extra cost of a step against its one-way lane (0: no lanes on this map).
+    pub lane_penalty: u16,
     /// Largest number of robots planning with Manhattan distance in one step (no table).
     pub max_manhattan_robots: usize,
     pub total_wall_s: f64,
@@ -185,6 +187,7 @@ fn run_inner(
     m.plan_wall_ms = Summary::of(&wall);
     m.plan_cpu_ms = Summary::of(&cpu);
     m.tables_computed = planner.cache.computed;
+    m.lane_penalty = planner.cache.lane_penalty();
     m.total_wall_s = t0.elapsed().as_secs_f64();
     Ok(m)
 }
