@@ -218,6 +218,44 @@ fn simulator_counts_tasks_and_enforces_schedule_rules() {
 }
 
 #[test]
+fn scheduler_spreads_robots_over_first_errands() {
+    use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
+    // A 9-cell corridor; robot 0 at cell 0 already heads for cell 4, robot 1 (cell 1) is free.
+    // Tasks: two start at cell 4, one at cell 6.
+    let p = problem(
+        open_map(9, 1),
+        vec![0, 1],
+        vec![vec![4, 5], vec![4, 5], vec![6, 5]],
+    );
+    let mut sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    let id = |first: u32| -> Vec<usize> {
+        let pool = sim.pool();
+        pool.keys()
+            .copied()
+            .filter(|t| pool[t].errands[0] == first)
+            .collect()
+    };
+    let (at4, at6) = (id(4), id(6));
+    assert_eq!((at4.len(), at6.len()), (2, 1));
+    sim.step(&[Some(at4[0]), None], &[Action::Wait, Action::Wait])
+        .unwrap();
+    let mut planner =
+        Planner::new(&p.map, MotionModel::Rotation, 2, PlannerParams::default()).unwrap();
+    let pick = |weight: f64, planner: &mut Planner| {
+        let mut s = Scheduler::new(SchedulerParams {
+            reassign_unopened: false,
+            errand_load_weight: weight,
+            ..Default::default()
+        });
+        s.schedule(&sim, planner, None, None)
+    };
+    // Without the load term robot 1 takes the nearer first errand, where robot 0 goes too
+    // (3 steps + 1 against 5 + 1); with it, the free station.
+    assert_eq!(pick(0.0, &mut planner), vec![Some(at4[0]), Some(at4[1])]);
+    assert_eq!(pick(10.0, &mut planner), vec![Some(at4[0]), Some(at6[0])]);
+}
+
+#[test]
 fn round_robin_2023_gives_tasks_in_turn() {
     let (p, _) = lorr::read_instance(data("lorr2023/MR23-T-01.json")).unwrap();
     let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();

@@ -60,10 +60,11 @@ pub struct PlannerParams {
     /// least `lane_min_corridor_share` of the free cells are one-cell-wide corridors.
     pub lane_penalty: u16,
     /// Lanes only on maps with at least this share of corridor cells
-    /// ([`DistanceCache::corridor_share`]; default 0.6). Tuned on the LoRR maps, full runs:
-    /// WAREHOUSE (0.63) went from 34138 to 56449 tasks with lanes, SORTATION (0.57) from 79377
-    /// down to 58575 (it gained early, then jammed), and on RANDOM-02 (0.11) the windowed LNS
-    /// went from 1175 to 897.
+    /// ([`DistanceCache::corridor_share`]; default 0.3: warehouse_large 0.63 and
+    /// sortation_large 0.57 get lanes, random-32-32-20 0.11, Paris and brc202d under 0.01 do
+    /// not). Full runs with the scheduler's errand load term: WAREHOUSE 75642 tasks with lanes
+    /// (34138 before either), SORTATION 95855 (79377). Lanes alone jammed SORTATION late
+    /// (58575); on RANDOM-02 they took the windowed LNS from 1175 to 897 tasks.
     pub lane_min_corridor_share: f64,
     /// 4-connected model: cost, in quarter steps, of changing direction (default 4; on
     /// RANDOM-01..04 it took tasks done from 496/484/507/588 with 0 to 647/1087/1185/1330).
@@ -137,7 +138,7 @@ impl Default for PlannerParams {
             rollouts: 1,
             rollout_time_share: 0.8,
             lane_penalty: 2,
-            lane_min_corridor_share: 0.6,
+            lane_min_corridor_share: 0.3,
             inertia_quarters: 4,
             guidance: false,
             guide_contraflow: 1.0,
