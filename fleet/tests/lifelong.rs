@@ -241,18 +241,26 @@ fn scheduler_spreads_robots_over_first_errands() {
         .unwrap();
     let mut planner =
         Planner::new(&p.map, MotionModel::Rotation, 2, PlannerParams::default()).unwrap();
-    let pick = |weight: f64, planner: &mut Planner| {
+    let pick = |weight: f64, stations: f64, planner: &mut Planner| {
         let mut s = Scheduler::new(SchedulerParams {
             reassign_unopened: false,
             errand_load_weight: weight,
+            station_cells_per_robot: stations,
             ..Default::default()
         });
         s.schedule(&sim, planner, None, None)
     };
     // Without the load term robot 1 takes the nearer first errand, where robot 0 goes too
     // (3 steps + 1 against 5 + 1); with it, the free station.
-    assert_eq!(pick(0.0, &mut planner), vec![Some(at4[0]), Some(at4[1])]);
-    assert_eq!(pick(10.0, &mut planner), vec![Some(at4[0]), Some(at6[0])]);
+    let (near, spread) = (
+        vec![Some(at4[0]), Some(at4[1])],
+        vec![Some(at4[0]), Some(at6[0])],
+    );
+    assert_eq!(pick(0.0, 1.0, &mut planner), near);
+    assert_eq!(pick(10.0, 1.0, &mut planner), spread);
+    // The term is for shared stations: 2 first-errand cells for 2 robots are more than the
+    // default 0.25 per robot, so by default it stays off here.
+    assert_eq!(pick(10.0, 0.25, &mut planner), near);
 }
 
 #[test]
