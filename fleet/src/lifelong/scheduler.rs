@@ -152,13 +152,15 @@ impl Scheduler {
             firsts.push(e0);
             extra.push((len as f64 * self.params.task_length_weight).round() as i64);
         }
-        // Robots already heading to each first errand (those keeping their tasks).
-        let mut load: HashMap<u32, u32> = HashMap::new();
-        let stations: std::collections::HashSet<u32> =
-            pool.values().map(|t| t.errands[0]).collect();
-        if self.params.errand_load_weight > 0.0
-            && stations.len() as f64 <= self.params.station_cells_per_robot * states.len() as f64
-        {
+        // Station load: where tasks start at few cells, a task costs more per robot already
+        // heading to its first errand (robots keeping their tasks).
+        let shares_stations = || {
+            let stations: std::collections::HashSet<u32> =
+                pool.values().map(|t| t.errands[0]).collect();
+            stations.len() as f64 <= self.params.station_cells_per_robot * states.len() as f64
+        };
+        if self.params.errand_load_weight > 0.0 && shares_stations() {
+            let mut load: HashMap<u32, u32> = HashMap::new();
             for t in schedule.iter().flatten() {
                 if let Some(task) = pool.get(t) {
                     *load.entry(task.next_errand()).or_default() += 1;
