@@ -264,6 +264,68 @@ fn scheduler_spreads_robots_over_first_errands() {
 }
 
 #[test]
+fn scheduler_caps_working_robots_by_map_size_without_lanes() {
+    use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
+    // 12 robots on an open 10 x 10 map (100 free cells, no corridors, so no lanes).
+    let starts: Vec<u32> = (0..12).map(|i| i * 8).collect();
+    let tasks: Vec<Vec<u32>> = (0..40)
+        .map(|i| vec![(i * 37 + 5) % 100, (i * 11) % 100])
+        .collect();
+    let p = problem(open_map(10, 10), starts, tasks);
+    let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    let working = |per_sqrt: f64| {
+        let mut planner =
+            Planner::new(&p.map, MotionModel::Rotation, 12, PlannerParams::default()).unwrap();
+        assert_eq!(planner.cache.lane_penalty(), 0);
+        let mut s = Scheduler::new(SchedulerParams {
+            max_active_per_sqrt_free_cell: per_sqrt,
+            ..Default::default()
+        });
+        let schedule = s.schedule(&sim, &mut planner, None, None);
+        sim.check_schedule(&schedule).unwrap();
+        schedule.iter().filter(|t| t.is_some()).count()
+    };
+    // 0.5 per square root of 100 free cells: 5 robots work; the default 11 (110) caps none.
+    assert_eq!(working(0.5), 5);
+    assert_eq!(
+        working(SchedulerParams::default().max_active_per_sqrt_free_cell),
+        12
+    );
+    // On an aisle grid with lanes the cap does not apply: 0.5 x sqrt(16) would be 2 robots.
+    let rows = [".....", "#.#.#", "#.#.#", "#.#.#", "....."];
+    let passable: Vec<bool> = rows
+        .iter()
+        .flat_map(|r| r.chars().map(|c| c == '.'))
+        .collect();
+    let aisles = problem(
+        GridMap::new(5, 5, passable),
+        vec![0, 2, 4],
+        vec![
+            vec![20, 1],
+            vec![22, 3],
+            vec![24, 0],
+            vec![21, 2],
+            vec![23, 4],
+        ],
+    );
+    let sim = Simulator::new(&aisles, MotionModel::Rotation).unwrap();
+    let mut planner = Planner::new(
+        &aisles.map,
+        MotionModel::Rotation,
+        3,
+        PlannerParams::default(),
+    )
+    .unwrap();
+    assert!(planner.cache.lane_penalty() > 0);
+    let mut s = Scheduler::new(SchedulerParams {
+        max_active_per_sqrt_free_cell: 0.5,
+        ..Default::default()
+    });
+    let schedule = s.schedule(&sim, &mut planner, None, None);
+    assert_eq!(schedule.iter().filter(|t| t.is_some()).count(), 3);
+}
+
+#[test]
 fn round_robin_2023_gives_tasks_in_turn() {
     let (p, _) = lorr::read_instance(data("lorr2023/MR23-T-01.json")).unwrap();
     let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
