@@ -49,8 +49,9 @@ pub struct SchedulerParams {
     /// the free cells (default 11). Without lanes, robots that can only leave a cell forward
     /// meet head-on, and past a density the jams grow for good: on CITY-02 (3000 robots,
     /// 47,240 free cells) the share of robots standing still grew from 3 % at step 100 to
-    /// 19 % at step 1000. Capping at 11 √F (2391 there) took CITY-02 from 8060 to 10399
-    /// tasks and GAME (6500 robots, 43,151 free cells: cap 2285) from 7593 to 9511.
+    /// 19 % at step 1000. Capping at 11 √F (2391 there) took CITY-02 from 8060 to 10450
+    /// tasks and GAME (6500 robots, 43,151 free cells: cap 2285) from 7593 to 9741 (8 and
+    /// 15 per √F: 9903 and 9619).
     /// CITY-01 (1500 robots) and RANDOM (where the cap per free cell binds first) are
     /// below it. Not on lane maps: there the flows do not meet head-on, and capping
     /// WAREHOUSE at 2117 robots lost 40 %.
