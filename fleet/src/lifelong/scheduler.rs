@@ -123,10 +123,11 @@ impl Scheduler {
         }
         // Under the cap on working robots only a few free robots can get a task: with
         // thousands idle (GAME), cost a rotating share of them (4 per free slot), not all.
+        const COST_ALL_FREE_UP_TO: usize = 1000;
         let cap = self.working_cap(sim, planner);
         let room = cap.saturating_sub(states.len() - batch.len());
         let wanted = (4 * room).max(64);
-        if batch.len() > wanted.max(self.params.reassign_max) {
+        if batch.len() > wanted.max(COST_ALL_FREE_UP_TO) {
             let start = (sim.step_index() * wanted) % batch.len();
             batch.rotate_left(start);
             batch.truncate(wanted);
