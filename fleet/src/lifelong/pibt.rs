@@ -83,23 +83,18 @@ pub struct PlannerParams {
     /// Guidance: share of the step budget after which no new guide path is planned this step
     /// (default 0.5); robots left over use the plain distance table until the next step.
     pub guide_time_share: f64,
-    /// Steps of the operations planned per robot (see [`super::epibt`]); 0 or 1 = one-step
-    /// PIBT (default 3).
+    /// EPIBT (see [`super::epibt`]), the planner wherever the windowed LNS is not used:
+    /// steps of the operations planned per robot; 0 or 1 = one-step PIBT instead (default 3).
     pub window: usize,
-    /// Windowed planning: operations tried at most in one root robot's search (a count, so
+    /// EPIBT: operations tried at most in one root robot's chain of pushes (a count, so
     /// results are reproducible; default 2000).
     pub window_budget_per_root: usize,
-    /// Windowed planning: share of the step budget after which robots not yet planned wait
-    /// (default 0.9).
+    /// EPIBT: improvement attempts after the first pass (a count, so results are
+    /// reproducible; default 200000, bounded by `window_time_share` of the step budget).
+    pub window_improve_tries: usize,
+    /// EPIBT: share of the step budget after which planning stops; robots not planned yet
+    /// wait (default 0.9).
     pub window_time_share: f64,
-    /// Windowed planning only when robots per free cell are at most this (default 0: never,
-    /// one-step PIBT plans). It gained only on RANDOM-01 (0.12 robots per free cell: 555
-    /// tasks against 518) and lost elsewhere: on denser fleets the operation search often
-    /// finds no chain of pushes inside its window and the fleet slowly jams (RANDOM-02/03,
-    /// 0.24 and 0.49: 522 and 464 tasks against 686 and 830), and over the full length of the
-    /// sparse city instances too (CITY-01, 0.03: 5804 against 7284; CITY-02, 0.06: 2548,
-    /// jammed from step ~1500, against 7794).
-    pub window_max_density: f64,
     /// Windowed LNS (see [`super::wlns`]): steps of the window, 0 = off (default 10; on
     /// RANDOM-01..04 it took tasks done from 518/686/830/857 to 679/1175/1284/989; with a
     /// window of 15, RANDOM-03 did 1351 at 2.6 times the planning time).
@@ -113,6 +108,9 @@ pub struct PlannerParams {
     pub lns_max_iterations: usize,
     /// Windowed LNS: share of the step budget after which the search stops (default 0.8).
     pub lns_time_share: f64,
+    /// Windowed LNS only for fleets of at most this many robots per free cell (default
+    /// 0.35; EPIBT plans denser fleets).
+    pub lns_max_density: f64,
     /// Windowed LNS only for fleets of at most this many robots (default 3000). Over the full
     /// length of the large instances it gained early and then jammed: WAREHOUSE (10,000
     /// robots) ended with 31407 tasks against one-step PIBT's 34138, and SORTATION's rate fell
@@ -147,12 +145,13 @@ impl Default for PlannerParams {
             guide_time_share: 0.5,
             window: 3,
             window_budget_per_root: 2000,
+            window_improve_tries: 200_000,
             window_time_share: 0.9,
-            window_max_density: 0.0,
             lns_window: 10,
             lns_neighbourhood: 8,
             lns_max_iterations: 2000,
             lns_time_share: 0.8,
+            lns_max_density: 0.35,
             lns_max_agents: 3000,
             lns_release_at_goal: false,
         }
@@ -219,8 +218,6 @@ impl Planner {
     ) -> Result<Self, super::LifelongError> {
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
         let density = agents as f64 / map.passable_count().max(1) as f64;
-        let epibt = (params.window >= 2 && density <= params.window_max_density)
-            .then(|| Epibt::new(map, model, params.window));
         let guide = params.guidance.then(|| {
             Guidance::new(
                 map,
@@ -230,8 +227,12 @@ impl Planner {
                 params.guide_max_bytes,
             )
         });
-        let wlns = (params.lns_window >= 1 && agents <= params.lns_max_agents)
+        let wlns = (params.lns_window >= 1
+            && agents <= params.lns_max_agents
+            && density <= params.lns_max_density)
             .then(|| WindowLns::new(map, params.lns_window, params.lns_release_at_goal));
+        let epibt =
+            (wlns.is_none() && params.window >= 2).then(|| Epibt::new(map, model, params.window));
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
         Ok(Self {
@@ -317,9 +318,10 @@ impl Planner {
                 goals,
                 &tables,
                 &self.cache,
-                &order,
+                &self.tie,
                 &mut self.rng,
                 self.params.window_budget_per_root,
+                self.params.window_improve_tries,
                 deadline,
             );
         }
