@@ -243,7 +243,8 @@ impl Epibt {
             self.occ[s.loc as usize] = i as u32;
             self.hold(&mut ctx, i);
         }
-        let out_of_time = |k: usize| k % 32 == 0 && deadline.is_some_and(|d| Instant::now() >= d);
+        let out_of_time =
+            |k: usize| k.is_multiple_of(32) && deadline.is_some_and(|d| Instant::now() >= d);
         for (k, &(_, _, _, i)) in order.iter().enumerate() {
             if out_of_time(k) {
                 break;
