@@ -90,7 +90,7 @@ pub struct PlannerParams {
     /// results are reproducible; default 2000).
     pub window_budget_per_root: usize,
     /// EPIBT: improvement attempts after the first pass (a count, so results are
-    /// reproducible; default 200000, bounded by `window_time_share` of the step budget).
+    /// reproducible; default 100000, bounded by `window_time_share` of the step budget).
     pub window_improve_tries: usize,
     /// EPIBT: share of the step budget after which planning stops; robots not planned yet
     /// wait (default 0.9).
@@ -109,13 +109,14 @@ pub struct PlannerParams {
     /// Windowed LNS: share of the step budget after which the search stops (default 0.8).
     pub lns_time_share: f64,
     /// Windowed LNS only for fleets of at most this many robots per free cell (default
-    /// 0.35; EPIBT plans denser fleets).
+    /// 0.35; EPIBT plans denser fleets: RANDOM-03, at 0.49, did 1558 tasks with EPIBT
+    /// against 1284 with the LNS, while RANDOM-02, at 0.24, did 1175 with the LNS and 1023
+    /// with EPIBT).
     pub lns_max_density: f64,
-    /// Windowed LNS only for fleets of at most this many robots (default 3000). Over the full
-    /// length of the large instances it gained early and then jammed: WAREHOUSE (10,000
-    /// robots) ended with 31407 tasks against one-step PIBT's 34138, and SORTATION's rate fell
-    /// from 16.4 to 5.8 tasks per step by step 2250 (one-step PIBT: 15.9 over its whole run);
-    /// CITY-01 (1500 robots) gained 15 %, CITY-02 (3000) 3 % (8060 against 7794).
+    /// Windowed LNS only for fleets of at most this many robots (default 2000; EPIBT plans
+    /// larger fleets). CITY-02 (3000 robots) did 11161 tasks with EPIBT against 10450 with the
+    /// LNS; on the 10,000-robot instances the LNS gained early and then jammed (WAREHOUSE
+    /// 31407 tasks against one-step PIBT's 34138, before lanes).
     pub lns_max_agents: usize,
     /// Windowed LNS: a robot's window path stops holding cells once it reaches its goal
     /// (default false: with `--step-time-ms 0` it did 1184 tasks against 1175 on RANDOM-02,
@@ -145,14 +146,14 @@ impl Default for PlannerParams {
             guide_time_share: 0.5,
             window: 3,
             window_budget_per_root: 2000,
-            window_improve_tries: 200_000,
+            window_improve_tries: 100_000,
             window_time_share: 0.9,
             lns_window: 10,
             lns_neighbourhood: 8,
             lns_max_iterations: 2000,
             lns_time_share: 0.8,
             lns_max_density: 0.35,
-            lns_max_agents: 3000,
+            lns_max_agents: 2000,
             lns_release_at_goal: false,
         }
     }
