@@ -559,6 +559,7 @@ fn windowed_lns_is_legal_deterministic_and_beats_one_step_pibt() {
         );
         let mut one_step = lns.clone();
         one_step.planner.lns_window = 0;
+        one_step.planner.window = 1;
         let a = lifelong::run(&p, 150, &lns, |_, _| {}).unwrap();
         let b = lifelong::run(&p, 150, &lns, |_, _| {}).unwrap();
         let o = lifelong::run(&p, 150, &one_step, |_, _| {}).unwrap();

@@ -156,10 +156,12 @@ pub fn run(
     let params = LifelongParams {
         // No wall-clock budget: the same scenario and seed must give the same run.
         step_time_ms: None,
-        // One-step PIBT: the windowed LNS (the LoRR default) plans for up to 2000
-        // neighbourhoods a step, which takes the 500-robot hour past its one-minute goal.
+        // One-step PIBT: the LoRR defaults (windowed LNS, EPIBT) search for up to 2000
+        // neighbourhoods or 100,000 operations a step, which takes the 500-robot hour past
+        // its one-minute goal.
         planner: PlannerParams {
             lns_window: 0,
+            window: 1,
             ..PlannerParams::default()
         },
         ..LifelongParams::default()

@@ -4,8 +4,24 @@
 use anyhow::{Context, Result, bail};
 use courier_core::formats::movingai;
 use courier_fleet::lifelong::{self, LifelongParams, MotionModel, Problem, SchedulerMethod};
+use courier_fleet::lifelong::{Simulator, StepStats};
 use courier_fleet::lorr;
 use std::path::PathBuf;
+
+/// Prints tasks done and the last step's planning time to stderr 20 times over a run.
+pub fn progress(steps: usize) -> impl FnMut(&StepStats, &Simulator) + Send {
+    let every = (steps / 20).max(1);
+    move |s, _| {
+        if (s.step + 1) % every == 0 {
+            eprintln!(
+                "step {}/{steps}: {} tasks done, last step planned in {:.1} ms",
+                s.step + 1,
+                s.tasks_completed,
+                s.plan_wall_ms
+            );
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -109,17 +125,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.no_reassign {
         params.scheduler.reassign_unopened = false;
     }
-    let every = (steps / 20).max(1);
-    let m = lifelong::run(&problem, steps, &params, |s, _| {
-        if (s.step + 1) % every == 0 {
-            eprintln!(
-                "step {}/{steps}: {} tasks done, last step planned in {:.1} ms",
-                s.step + 1,
-                s.tasks_completed,
-                s.plan_wall_ms
-            );
-        }
-    })?;
+    let m = lifelong::run(&problem, steps, &params, progress(steps))?;
     println!(
         "{}: {} robots, {} steps ({:?}): {} tasks completed, {} errands",
         m.name, m.agents, m.steps, params.motion, m.tasks_completed, m.errands_completed

@@ -30,7 +30,8 @@ pub fn run(args: Args) -> Result<()> {
         let (p, year) = lorr::read_instance(path)
             .with_context(|| format!("reading LoRR instance {}", path.display()))?;
         let steps = args.steps.or(p.steps).unwrap_or(1000);
-        let m = lifelong::run(&p, steps, &params, |_, _| {})?;
+        eprintln!("{}: {steps} steps", path.display());
+        let m = lifelong::run(&p, steps, &params, crate::cmd::lifelong::progress(steps))?;
         tasks += m.tasks_completed;
         steps_total += m.steps;
         cpu_sum += m.plan_cpu_ms.mean * m.steps as f64;
