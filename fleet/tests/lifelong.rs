@@ -496,6 +496,30 @@ fn lanes_alternate_between_corridors() {
     assert_eq!(open.cache.lane_penalty(), 0);
 }
 
+/// Runs `params` twice and one-step PIBT once for 150 steps on `p`: the planner must be legal,
+/// deterministic and finish more tasks than one-step PIBT.
+fn assert_beats_one_step_pibt(p: &Problem, params: &LifelongParams) {
+    let mut one_step = params.clone();
+    one_step.planner.lns_window = 0;
+    one_step.planner.window = 1;
+    let a = lifelong::run(p, 150, params, |_, _| {}).unwrap();
+    let b = lifelong::run(p, 150, params, |_, _| {}).unwrap();
+    let o = lifelong::run(p, 150, &one_step, |_, _| {}).unwrap();
+    let motion = params.motion;
+    assert_eq!(a.refused_plans, 0, "{motion:?}");
+    assert_eq!(a.validated_steps, 150);
+    assert_eq!(a.errands_completed, b.errands_completed, "{motion:?}");
+    assert_eq!(a.tasks_completed, b.tasks_completed, "{motion:?}");
+    eprintln!(
+        "{motion:?}: planner {} one-step {}",
+        a.tasks_completed, o.tasks_completed
+    );
+    assert!(
+        a.tasks_completed > o.tasks_completed,
+        "{motion:?}: {a:?} vs {o:?}"
+    );
+}
+
 #[test]
 fn epibt_is_legal_deterministic_and_beats_one_step_pibt_in_a_dense_fleet() {
     // 300 robots on random-32-32-20 (0.37 per free cell, above the windowed LNS's limit):
@@ -508,23 +532,7 @@ fn epibt_is_legal_deterministic_and_beats_one_step_pibt_in_a_dense_fleet() {
             ..reproducible()
         };
         epibt.planner.window_improve_tries = 20_000;
-        let mut one_step = epibt.clone();
-        one_step.planner.window = 1;
-        let a = lifelong::run(&p, 150, &epibt, |_, _| {}).unwrap();
-        let b = lifelong::run(&p, 150, &epibt, |_, _| {}).unwrap();
-        let o = lifelong::run(&p, 150, &one_step, |_, _| {}).unwrap();
-        assert_eq!(a.refused_plans, 0, "{motion:?}");
-        assert_eq!(a.validated_steps, 150);
-        assert_eq!(a.errands_completed, b.errands_completed, "{motion:?}");
-        assert_eq!(a.tasks_completed, b.tasks_completed, "{motion:?}");
-        eprintln!(
-            "{motion:?}: epibt {} one-step {}",
-            a.tasks_completed, o.tasks_completed
-        );
-        assert!(
-            a.tasks_completed > o.tasks_completed,
-            "{motion:?}: {a:?} vs {o:?}"
-        );
+        assert_beats_one_step_pibt(&p, &epibt);
     }
 }
 
@@ -557,22 +565,6 @@ fn windowed_lns_is_legal_deterministic_and_beats_one_step_pibt() {
             lns.planner.lns_window > 0,
             "the windowed LNS is the default"
         );
-        let mut one_step = lns.clone();
-        one_step.planner.lns_window = 0;
-        one_step.planner.window = 1;
-        let a = lifelong::run(&p, 150, &lns, |_, _| {}).unwrap();
-        let b = lifelong::run(&p, 150, &lns, |_, _| {}).unwrap();
-        let o = lifelong::run(&p, 150, &one_step, |_, _| {}).unwrap();
-        assert_eq!(a.refused_plans, 0, "{motion:?}");
-        assert_eq!(a.validated_steps, 150);
-        assert_eq!(a.errands_completed, b.errands_completed, "{motion:?}");
-        eprintln!(
-            "{motion:?}: lns {} one-step {}",
-            a.tasks_completed, o.tasks_completed
-        );
-        assert!(
-            a.tasks_completed > o.tasks_completed,
-            "{motion:?}: {a:?} vs {o:?}"
-        );
+        assert_beats_one_step_pibt(&p, &lns);
     }
 }
