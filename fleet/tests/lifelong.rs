@@ -6,8 +6,8 @@
 use courier_core::GridMap;
 use courier_core::formats::movingai;
 use courier_fleet::lifelong::{
-    self, Action, AgentState, LifelongError, LifelongParams, MotionModel, Problem, Simulator,
-    TaskRules,
+    self, Action, AgentState, LifelongError, LifelongParams, MotionModel, PlannerParams, Problem,
+    Simulator, TaskRules,
 };
 use courier_fleet::lorr::{self, Year};
 use std::path::{Path, PathBuf};
@@ -499,9 +499,10 @@ fn lanes_alternate_between_corridors() {
 /// Runs `params` twice and one-step PIBT once for 150 steps on `p`: the planner must be legal,
 /// deterministic and finish more tasks than one-step PIBT.
 fn assert_beats_one_step_pibt(p: &Problem, params: &LifelongParams) {
-    let mut one_step = params.clone();
-    one_step.planner.lns_window = 0;
-    one_step.planner.window = 1;
+    let one_step = LifelongParams {
+        planner: PlannerParams::one_step(),
+        ..params.clone()
+    };
     let a = lifelong::run(p, 150, params, |_, _| {}).unwrap();
     let b = lifelong::run(p, 150, params, |_, _| {}).unwrap();
     let o = lifelong::run(p, 150, &one_step, |_, _| {}).unwrap();

@@ -159,11 +159,7 @@ pub fn run(
         // One-step PIBT: the LoRR defaults (windowed LNS, EPIBT) search for up to 2000
         // neighbourhoods or 100,000 operations a step, which takes the 500-robot hour past
         // its one-minute goal.
-        planner: PlannerParams {
-            lns_window: 0,
-            window: 1,
-            ..PlannerParams::default()
-        },
+        planner: PlannerParams::one_step(),
         ..LifelongParams::default()
     };
     let fleet = lifelong::run(&problem, steps, &params, |stats, sim: &Simulator| {

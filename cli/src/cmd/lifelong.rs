@@ -3,8 +3,9 @@
 
 use anyhow::{Context, Result, bail};
 use courier_core::formats::movingai;
-use courier_fleet::lifelong::{self, LifelongParams, MotionModel, Problem, SchedulerMethod};
-use courier_fleet::lifelong::{Simulator, StepStats};
+use courier_fleet::lifelong::{
+    self, LifelongParams, MotionModel, Problem, SchedulerMethod, Simulator, StepStats,
+};
 use courier_fleet::lorr;
 use std::path::PathBuf;
 

@@ -111,7 +111,7 @@ pub struct PlannerParams {
     /// Windowed LNS only for fleets of at most this many robots per free cell (default
     /// 0.35; EPIBT plans denser fleets: RANDOM-03, at 0.49, did 1558 tasks with EPIBT
     /// against 1284 with the LNS, while RANDOM-02, at 0.24, did 1175 with the LNS and 1023
-    /// with EPIBT).
+    /// with EPIBT at 200k tries).
     pub lns_max_density: f64,
     /// Windowed LNS only for fleets of at most this many robots (default 2000; EPIBT plans
     /// larger fleets). CITY-02 (3000 robots) did 11161 tasks with EPIBT against 10450 with the
@@ -122,6 +122,18 @@ pub struct PlannerParams {
     /// (default false: with `--step-time-ms 0` it did 1184 tasks against 1175 on RANDOM-02,
     /// 8070 against 8018 on CITY-02, but 1160 against 1284 on RANDOM-03).
     pub lns_release_at_goal: bool,
+}
+
+impl PlannerParams {
+    /// One-step PIBT alone: neither the windowed LNS nor EPIBT (the cheapest planner; the
+    /// fleet simulation uses it).
+    pub fn one_step() -> Self {
+        Self {
+            lns_window: 0,
+            window: 1,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for PlannerParams {
