@@ -66,6 +66,13 @@ pub struct PlannerParams {
     /// (34138 before either), SORTATION 95855 (79377). Lanes alone jammed SORTATION late
     /// (58575); on RANDOM-02 they took the windowed LNS from 1175 to 897 tasks.
     pub lane_min_corridor_share: f64,
+    /// Lanes also on any map once the fleet has more than this many robots per free cell
+    /// (default 0.35; the map's own corridors do not matter then). Dense fleets on open maps
+    /// meet head-on everywhere; EPIBT with lanes (corridor lines alternate, other lines by
+    /// parity) took RANDOM-03 from 1558 to 1722 tasks and RANDOM-04 from 1604 to 1755
+    /// (`--step-time-ms 0`). Below it the windowed LNS plans, and lanes took it on RANDOM-02
+    /// from 1175 to 897.
+    pub lane_min_density: f64,
     /// 4-connected model: cost, in quarter steps, of changing direction (default 4; on
     /// RANDOM-01..04 it took tasks done from 496/484/507/588 with 0 to 647/1087/1185/1330).
     pub inertia_quarters: u64,
@@ -150,6 +157,7 @@ impl Default for PlannerParams {
             rollout_time_share: 0.8,
             lane_penalty: 2,
             lane_min_corridor_share: 0.3,
+            lane_min_density: 0.35,
             inertia_quarters: 4,
             guidance: false,
             guide_contraflow: 1.0,
@@ -251,7 +259,9 @@ impl Planner {
         Ok(Self {
             cache: {
                 let mut c = DistanceCache::new(Grid::new(map)?, params.cache_bytes);
-                if params.lane_penalty > 0 && c.corridor_share() >= params.lane_min_corridor_share {
+                let lanes = c.corridor_share() >= params.lane_min_corridor_share
+                    || density > params.lane_min_density;
+                if params.lane_penalty > 0 && lanes {
                     c.set_lane_penalty(params.lane_penalty);
                 }
                 c
