@@ -505,6 +505,25 @@ fn lanes_alternate_between_corridors() {
     assert_eq!(lanes(287), params.lane_penalty);
 }
 
+#[test]
+fn planner_follows_fleet_density() {
+    // random-32-32-20 has 819 free cells: RANDOM-02/03/05 sizes get the windowed LNS, EPIBT
+    // with 4-step operations and, above 0.9 robots per free cell, 3-step operations.
+    let random = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let kind = |robots: usize| {
+        lifelong::Planner::new(&random, MotionModel::Rotation, robots, Default::default())
+            .unwrap()
+            .kind()
+    };
+    assert_eq!(kind(200), "windowed LNS, 10 steps");
+    assert_eq!(kind(400), "EPIBT, 4-step operations");
+    assert_eq!(kind(737), "EPIBT, 4-step operations");
+    assert_eq!(kind(738), "EPIBT, 3-step operations");
+    let one = lifelong::PlannerParams::one_step();
+    let p = lifelong::Planner::new(&random, MotionModel::Rotation, 400, one).unwrap();
+    assert_eq!(p.kind(), "one-step PIBT");
+}
+
 /// Runs `params` twice and one-step PIBT once for 150 steps on `p`: the planner must be legal,
 /// deterministic and finish more tasks than one-step PIBT.
 fn assert_beats_one_step_pibt(p: &Problem, params: &LifelongParams) {

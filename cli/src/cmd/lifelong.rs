@@ -128,8 +128,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     let m = lifelong::run(&problem, steps, &params, progress(steps))?;
     println!(
-        "{}: {} robots, {} steps ({:?}): {} tasks completed, {} errands",
-        m.name, m.agents, m.steps, params.motion, m.tasks_completed, m.errands_completed
+        "{}: {} robots, {} steps ({:?}, {}): {} tasks completed, {} errands",
+        m.name, m.agents, m.steps, params.motion, m.planner, m.tasks_completed, m.errands_completed
     );
     println!(
         "planning per step, wall ms: mean {:.2}, p99 {:.2}, max {:.2}; thread CPU ms: mean {:.2}, p99 {:.2}, max {:.2}",

@@ -184,6 +184,11 @@ impl Epibt {
         }
     }
 
+    /// Steps of each operation.
+    pub fn window(&self) -> usize {
+        self.w
+    }
+
     /// Actions for all robots. `budget_per_root` bounds the operations tried in one root's
     /// search and `improve_tries` the improvement attempts after the first pass (counts, so
     /// results are reproducible); both stop at `deadline`.

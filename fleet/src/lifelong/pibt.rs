@@ -69,7 +69,7 @@ pub struct PlannerParams {
     /// Lanes also on any map once the fleet has more than this many robots per free cell
     /// (default 0.35; the map's own corridors do not matter then). Dense fleets on open maps
     /// meet head-on everywhere; EPIBT with lanes (corridor lines alternate, other lines by
-    /// parity) took RANDOM-03 from 1558 to 1722 tasks and RANDOM-04 from 1604 to 1755
+    /// parity) took RANDOM-03/04/05 from 1558/1604/1652 to 1722/1755/1753 tasks
     /// (`--step-time-ms 0`). Below it the windowed LNS plans, and lanes took it on RANDOM-02
     /// from 1175 to 897.
     pub lane_min_density: f64,
@@ -91,8 +91,15 @@ pub struct PlannerParams {
     /// (default 0.5); robots left over use the plain distance table until the next step.
     pub guide_time_share: f64,
     /// EPIBT (see [`super::epibt`]), the planner wherever the windowed LNS is not used:
-    /// steps of the operations planned per robot; 0 or 1 = one-step PIBT instead (default 3).
+    /// steps of the operations planned per robot; 0 or 1 = one-step PIBT instead (default 4).
+    /// Against 3 steps (`--step-time-ms 0`, lanes): RANDOM-03 1864 tasks against 1722,
+    /// RANDOM-04 1888 against 1755; first 1000 steps of CITY-02 4540 against 4395 and of
+    /// WAREHOUSE 27543 against 26494; it costs 1.5 to 3 times the planning time.
     pub window: usize,
+    /// EPIBT: above this many robots per free cell, operations of at most 3 steps (default
+    /// 0.9). On RANDOM-05 (0.98) 4 steps did 1655 tasks against 1753 with 3, at 708 ms CPU
+    /// per step against 193.
+    pub window_max_density: f64,
     /// EPIBT: operations tried at most in one root robot's chain of pushes (a count, so
     /// results are reproducible; default 2000).
     pub window_budget_per_root: usize,
@@ -164,7 +171,8 @@ impl Default for PlannerParams {
             guide_vertex: 0.1,
             guide_max_bytes: 512 << 20,
             guide_time_share: 0.5,
-            window: 3,
+            window: 4,
+            window_max_density: 0.9,
             window_budget_per_root: 2000,
             window_improve_tries: 100_000,
             window_time_share: 0.9,
@@ -252,8 +260,12 @@ impl Planner {
             && agents <= params.lns_max_agents
             && density <= params.lns_max_density)
             .then(|| WindowLns::new(map, params.lns_window, params.lns_release_at_goal));
-        let epibt =
-            (wlns.is_none() && params.window >= 2).then(|| Epibt::new(map, model, params.window));
+        let window = if density > params.window_max_density {
+            params.window.min(3)
+        } else {
+            params.window
+        };
+        let epibt = (wlns.is_none() && window >= 2).then(|| Epibt::new(map, model, window));
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
         Ok(Self {
@@ -281,6 +293,16 @@ impl Planner {
             epibt,
             wlns,
         })
+    }
+
+    /// Which planner this fleet got: `"windowed LNS, 10 steps"`, `"EPIBT, 4-step operations"`
+    /// or `"one-step PIBT"` (the choice depends on the fleet's size and density).
+    pub fn kind(&self) -> String {
+        match (&self.wlns, &self.epibt) {
+            (Some(w), _) => format!("windowed LNS, {} steps", w.window()),
+            (None, Some(e)) => format!("EPIBT, {}-step operations", e.window()),
+            (None, None) => "one-step PIBT".into(),
+        }
     }
 
     /// Distance estimate used by the scheduler: true if a table is held, else Manhattan.

@@ -78,6 +78,9 @@ pub struct Metrics {
     pub agents: usize,
     pub steps: usize,
     pub motion: String,
+    /// The planner used (see [`Planner::kind`]).
+    #[serde(default)]
+    pub planner: String,
     /// Whole tasks completed (the LoRR 2024 score).
     pub tasks_completed: usize,
     /// Errands reached (the LoRR 2023 score, where each task is one errand).
@@ -136,6 +139,7 @@ fn run_inner(
         name: problem.name.clone(),
         agents: n,
         motion: format!("{:?}", params.motion),
+        planner: planner.kind(),
         ..Default::default()
     };
     let (mut wall, mut cpu) = (Vec::with_capacity(steps), Vec::with_capacity(steps));

@@ -40,6 +40,7 @@ pub fn run(args: Args) -> Result<()> {
             "instance": m.name,
             "rules": format!("{year:?}"),
             "agents": m.agents,
+            "planner": m.planner,
             "steps": m.steps,
             "tasks_completed": m.tasks_completed,
             "errands_completed": m.errands_completed,
