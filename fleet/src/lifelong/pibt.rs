@@ -93,8 +93,9 @@ pub struct PlannerParams {
     /// EPIBT (see [`super::epibt`]), the planner wherever the windowed LNS is not used:
     /// steps of the operations planned per robot; 0 or 1 = one-step PIBT instead (default 4).
     /// Against 3 steps (`--step-time-ms 0`, lanes): RANDOM-03 1864 tasks against 1722,
-    /// RANDOM-04 1888 against 1755; first 1000 steps of CITY-02 4540 against 4395 and of
-    /// WAREHOUSE 27543 against 26494; it costs 1.5 to 3 times the planning time.
+    /// RANDOM-04 1888 against 1755; first 1000 steps of CITY-02 4540 against 4395, of
+    /// WAREHOUSE 27543 against 26494 and of GAME 4776 against 4120; it costs 1.5 to 3 times
+    /// the planning time.
     pub window: usize,
     /// EPIBT: above this many robots per free cell, operations of at most 3 steps (default
     /// 0.9). On RANDOM-05 (0.98) 4 steps did 1655 tasks against 1753 with 3, at 708 ms CPU
