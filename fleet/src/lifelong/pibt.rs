@@ -94,8 +94,9 @@ pub struct PlannerParams {
     /// steps of the operations planned per robot; 0 or 1 = one-step PIBT instead (default 4).
     /// Against 3 steps (`--step-time-ms 0`, lanes): RANDOM-03 1864 tasks against 1722,
     /// RANDOM-04 1888 against 1755; first 1000 steps of CITY-02 4540 against 4395, of
-    /// WAREHOUSE 27543 against 26494 and of GAME 4776 against 4120; it costs 1.5 to 3 times
-    /// the planning time.
+    /// WAREHOUSE 27543 against 26494 and of GAME 4776 against 4120 (full length, 1 s per
+    /// step: WAREHOUSE 141607 against 136656, CITY-02 11356 against 11161, GAME 12109 against
+    /// 12348); it costs 1.5 to 3 times the planning time.
     pub window: usize,
     /// EPIBT: above this many robots per free cell, operations of at most 3 steps (default
     /// 0.9). On RANDOM-05 (0.98) 4 steps did 1655 tasks against 1753 with 3, at 708 ms CPU
