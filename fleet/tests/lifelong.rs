@@ -264,19 +264,18 @@ fn scheduler_spreads_robots_over_first_errands() {
 }
 
 #[test]
-fn scheduler_caps_working_robots_by_map_size_without_lanes() {
+fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
     use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
-    // 12 robots on an open 10 x 10 map (100 free cells, no corridors, so no lanes).
+    // 12 robots on an open 10 x 10 map (100 free cells, no corridors: not an aisle grid).
     let starts: Vec<u32> = (0..12).map(|i| i * 8).collect();
     let tasks: Vec<Vec<u32>> = (0..40)
         .map(|i| vec![(i * 37 + 5) % 100, (i * 11) % 100])
         .collect();
     let p = problem(open_map(10, 10), starts, tasks);
     let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
-    let working = |per_sqrt: f64| {
-        let mut planner =
-            Planner::new(&p.map, MotionModel::Rotation, 12, PlannerParams::default()).unwrap();
-        assert_eq!(planner.cache.lane_penalty(), 0);
+    let working_with = |per_sqrt: f64, params: PlannerParams| {
+        let mut planner = Planner::new(&p.map, MotionModel::Rotation, 12, params).unwrap();
+        assert!(!planner.corridor_map());
         let mut s = Scheduler::new(SchedulerParams {
             max_active_per_sqrt_free_cell: per_sqrt,
             ..Default::default()
@@ -285,8 +284,18 @@ fn scheduler_caps_working_robots_by_map_size_without_lanes() {
         sim.check_schedule(&schedule).unwrap();
         schedule.iter().filter(|t| t.is_some()).count()
     };
+    let working = |per_sqrt: f64| working_with(per_sqrt, PlannerParams::default());
     // 0.5 per square root of 100 free cells: 5 robots work; the default 11 (110) caps none.
     assert_eq!(working(0.5), 5);
+    // A fleet too large for the windowed LNS plans with EPIBT and lanes, and keeps the cap.
+    let epibt = PlannerParams {
+        lns_max_agents: 10,
+        ..Default::default()
+    };
+    let planner = Planner::new(&p.map, MotionModel::Rotation, 12, epibt.clone()).unwrap();
+    assert!(planner.kind().starts_with("EPIBT"));
+    assert_eq!(planner.cache.lane_penalty(), epibt.lane_penalty);
+    assert_eq!(working_with(0.5, epibt), 5);
     assert_eq!(
         working(SchedulerParams::default().max_active_per_sqrt_free_cell),
         12
@@ -486,8 +495,9 @@ fn lanes_alternate_between_corridors() {
     assert_eq!(cost(&mut c, (1, 4), (1, 0)), 12);
     assert_eq!(cost(&mut c, (3, 0), (3, 4)), 12);
     // The planner turns lanes on for aisle grids (12 of these 16 cells are corridor cells),
-    // not for random-32-32-20 (11 %) unless the fleet is dense there (819 free cells: 286
-    // robots are 0.349 per free cell, 287 are 0.350 and more than 0.35).
+    // not for random-32-32-20 (11 %) unless EPIBT plans there, i.e. the fleet is denser than
+    // the windowed LNS takes (819 free cells: 286 robots are 0.349 per free cell, 287 are
+    // 0.350 and more than 0.35).
     assert_eq!(c.corridor_share(), 0.75);
     let params = lifelong::PlannerParams::default();
     let aisles = lifelong::Planner::new(&map, MotionModel::Rotation, 2, params.clone()).unwrap();
@@ -503,6 +513,16 @@ fn lanes_alternate_between_corridors() {
     assert_eq!(lanes(2), 0);
     assert_eq!(lanes(286), 0);
     assert_eq!(lanes(287), params.lane_penalty);
+    // One-step PIBT plans without lanes off aisle grids, however dense the fleet.
+    let one_step = lifelong::Planner::new(
+        &random,
+        MotionModel::Rotation,
+        600,
+        lifelong::PlannerParams::one_step(),
+    )
+    .unwrap();
+    assert_eq!(one_step.cache.lane_penalty(), 0);
+    assert!(aisles.corridor_map() && !one_step.corridor_map());
 }
 
 #[test]

@@ -57,7 +57,14 @@ pub struct PlannerParams {
     pub rollout_time_share: f64,
     /// Extra cost of a step against its one-way lane (see
     /// [`DistanceCache::set_lane_penalty`]; default 2; 0: shortest paths), on maps where at
-    /// least `lane_min_corridor_share` of the free cells are one-cell-wide corridors.
+    /// least `lane_min_corridor_share` of the free cells are one-cell-wide corridors, and on
+    /// any map where EPIBT plans (fleets denser than `lns_max_density` or larger than
+    /// `lns_max_agents`). Dense fleets on open maps meet head-on everywhere; EPIBT with lanes
+    /// (corridor lines alternate, other lines by parity) took RANDOM-03/04/05 from
+    /// 1558/1604/1652 to 1722/1755/1753 tasks (`--step-time-ms 0`). On GAME (6500 robots, 0.15
+    /// per free cell) they keep a jam from growing out of head-on meetings: at 1 s per step
+    /// 19915 tasks against 12109, CITY-02 12973 against 11356. The windowed LNS plans without
+    /// them: lanes took it on RANDOM-02 from 1175 to 897.
     pub lane_penalty: u16,
     /// Lanes only on maps with at least this share of corridor cells
     /// ([`DistanceCache::corridor_share`]; default 0.3: warehouse_large 0.63 and
@@ -66,18 +73,12 @@ pub struct PlannerParams {
     /// (34138 before either), SORTATION 95855 (79377). Lanes alone jammed SORTATION late
     /// (58575); on RANDOM-02 they took the windowed LNS from 1175 to 897 tasks.
     pub lane_min_corridor_share: f64,
-    /// Lanes also on any map once the fleet has more than this many robots per free cell
-    /// (default 0.35; the map's own corridors do not matter then). Dense fleets on open maps
-    /// meet head-on everywhere; EPIBT with lanes (corridor lines alternate, other lines by
-    /// parity) took RANDOM-03/04/05 from 1558/1604/1652 to 1722/1755/1753 tasks
-    /// (`--step-time-ms 0`). Below it the windowed LNS plans, and lanes took it on RANDOM-02
-    /// from 1175 to 897.
-    pub lane_min_density: f64,
     /// 4-connected model: cost, in quarter steps, of changing direction (default 4; on
     /// RANDOM-01..04 it took tasks done from 496/484/507/588 with 0 to 647/1087/1185/1330).
     pub inertia_quarters: u64,
     /// Traffic-flow guidance (see [`super::guide`]): each robot follows a guide path planned
-    /// around the other robots' traffic when it gets a new goal (default true).
+    /// around the other robots' traffic when it gets a new goal (default false: it measured
+    /// no gain, see the README).
     pub guidance: bool,
     /// Guidance: extra cost, in steps, of a step against one opposing guide path (default 1).
     pub guide_contraflow: f64,
@@ -166,7 +167,6 @@ impl Default for PlannerParams {
             rollout_time_share: 0.8,
             lane_penalty: 2,
             lane_min_corridor_share: 0.3,
-            lane_min_density: 0.35,
             inertia_quarters: 4,
             guidance: false,
             guide_contraflow: 1.0,
@@ -207,6 +207,8 @@ pub struct Planner {
     reserved: Vec<u32>,
     /// Robots that got Manhattan instead of a true table in the last step.
     pub fallbacks: usize,
+    /// Whether the map is an aisle grid (`lane_min_corridor_share` of corridor cells).
+    corridor_map: bool,
     guide: Option<Guidance>,
     epibt: Option<Epibt>,
     wlns: Option<WindowLns>,
@@ -270,16 +272,13 @@ impl Planner {
         let epibt = (wlns.is_none() && window >= 2).then(|| Epibt::new(map, model, window));
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
+        let mut cache = DistanceCache::new(Grid::new(map)?, params.cache_bytes);
+        let corridor_map = cache.corridor_share() >= params.lane_min_corridor_share;
+        if params.lane_penalty > 0 && (corridor_map || epibt.is_some()) {
+            cache.set_lane_penalty(params.lane_penalty);
+        }
         Ok(Self {
-            cache: {
-                let mut c = DistanceCache::new(Grid::new(map)?, params.cache_bytes);
-                let lanes = c.corridor_share() >= params.lane_min_corridor_share
-                    || density > params.lane_min_density;
-                if params.lane_penalty > 0 && lanes {
-                    c.set_lane_penalty(params.lane_penalty);
-                }
-                c
-            },
+            cache,
             params,
             model,
             map: map.clone(),
@@ -291,6 +290,7 @@ impl Planner {
             occ: vec![NONE; cells],
             reserved: vec![NONE; cells],
             fallbacks: 0,
+            corridor_map,
             guide,
             epibt,
             wlns,
@@ -305,6 +305,12 @@ impl Planner {
             (None, Some(e)) => format!("EPIBT, {}-step operations", e.window()),
             (None, None) => "one-step PIBT".into(),
         }
+    }
+
+    /// Whether the map is an aisle grid: at least `lane_min_corridor_share` of its free cells
+    /// are one-cell-wide corridor cells.
+    pub fn corridor_map(&self) -> bool {
+        self.corridor_map
     }
 
     /// Distance estimate used by the scheduler: true if a table is held, else Manhattan.

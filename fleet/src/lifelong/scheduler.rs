@@ -45,15 +45,17 @@ pub struct SchedulerParams {
     /// RANDOM-01..05: with 400 to 800 robots on 819 free cells, capping the working robots
     /// near 250 raised the tasks done by 20 % to 80 %).
     pub max_active_per_free_cell: f64,
-    /// On maps without one-way lanes, at most this many working robots per square root of
-    /// the free cells (default 11). Without lanes, robots that can only leave a cell forward
+    /// On maps that are not aisle grids ([`Planner::corridor_map`]), at most this many working
+    /// robots per square root of the free cells (default 11). Without lanes, robots that can only leave a cell forward
     /// meet head-on, and past a density the jams grow for good: on CITY-02 (3000 robots,
     /// 47,240 free cells) the share of robots standing still grew from 3 % at step 100 to
     /// 19 % at step 1000. Capping at 11 √F (2391 there) took CITY-02 from 8060 to 10450
     /// tasks and GAME (6500 robots, 43,151 free cells: cap 2285) from 7593 to 9741 (8 and
     /// 15 per √F: 9903 and 9619).
     /// CITY-01 (1500 robots) and RANDOM (where the cap per free cell binds first) are
-    /// below it. Not on lane maps: there the flows do not meet head-on, and capping
+    /// below it. Since session 11 CITY-02 and GAME plan with lanes too and keep the cap
+    /// (GAME with lanes and all 6500 robots working: 2677 tasks at step 600 against 3137).
+    /// Not on aisle grids: there the lanes keep flows from meeting head-on, and capping
     /// WAREHOUSE at 2117 robots lost 40 %.
     pub max_active_per_sqrt_free_cell: f64,
     /// Extra cost, in steps, of a task per robot already heading to its first errand's cell
@@ -254,7 +256,7 @@ impl Scheduler {
         let free_cells = sim.map().passable_count() as f64;
         let mut cap = (self.params.active_fraction.clamp(0.0, 1.0) * sim.states().len() as f64)
             .min(self.params.max_active_per_free_cell.max(0.0) * free_cells);
-        if planner.cache.lane_penalty() == 0 {
+        if !planner.corridor_map() {
             cap = cap.min(self.params.max_active_per_sqrt_free_cell.max(0.0) * free_cells.sqrt());
         }
         cap.ceil() as usize
