@@ -46,7 +46,7 @@ pub struct SchedulerParams {
     /// near 250 raised the tasks done by 20 % to 80 %).
     pub max_active_per_free_cell: f64,
     /// On maps that are not aisle grids ([`Planner::corridor_map`]), at most this many working
-    /// robots per square root of the free cells (default 11). Without lanes, robots that can only leave a cell forward
+    /// robots per square root of the free cells (default 15). Without lanes, robots that can only leave a cell forward
     /// meet head-on, and past a density the jams grow for good: on CITY-02 (3000 robots,
     /// 47,240 free cells) the share of robots standing still grew from 3 % at step 100 to
     /// 19 % at step 1000. Capping at 11 √F (2391 there) took CITY-02 from 8060 to 10450
@@ -54,7 +54,9 @@ pub struct SchedulerParams {
     /// 15 per √F: 9903 and 9619).
     /// CITY-01 (1500 robots) and RANDOM (where the cap per free cell binds first) are
     /// below it. Since session 11 CITY-02 and GAME plan with lanes too and keep the cap
-    /// (GAME with lanes and all 6500 robots working: 2677 tasks at step 600 against 3137).
+    /// (GAME with lanes and all 6500 robots working: 2677 tasks at step 600 against 3137),
+    /// but with lanes 15 √F beat 11 (1 s per step, full length): CITY-02 14214 tasks against
+    /// 12973 (15 √F is 3260 there, so all its 3000 robots work), GAME 20351 against 19915.
     /// Not on aisle grids: there the lanes keep flows from meeting head-on, and capping
     /// WAREHOUSE at 2117 robots lost 40 %.
     pub max_active_per_sqrt_free_cell: f64,
@@ -81,7 +83,7 @@ impl Default for SchedulerParams {
             reassign_max: 1000,
             active_fraction: 1.0,
             max_active_per_free_cell: 0.3,
-            max_active_per_sqrt_free_cell: 11.0,
+            max_active_per_sqrt_free_cell: 15.0,
             errand_load_weight: 100.0,
             station_cells_per_robot: 0.25,
         }
