@@ -68,6 +68,16 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
+/// Lifelong parameters from a JSON file (`LifelongParams`; missing fields take their
+/// defaults), or the defaults.
+pub fn read_params(path: Option<&std::path::Path>) -> Result<LifelongParams> {
+    let Some(p) = path else {
+        return Ok(LifelongParams::default());
+    };
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing parameters {}", p.display()))
+}
+
 pub fn run(args: Args) -> Result<()> {
     let (problem, default_steps) = match (&args.instance, &args.map, args.agents) {
         (Some(path), _, _) => {
@@ -97,13 +107,7 @@ pub fn run(args: Args) -> Result<()> {
         _ => bail!("give --instance LORR.json, or --map M.map --agents N [--seed S]"),
     };
     let steps = args.steps.unwrap_or(default_steps);
-    let mut params: LifelongParams = match &args.params {
-        Some(p) => serde_json::from_str(
-            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
-        )
-        .with_context(|| format!("parsing parameters {}", p.display()))?,
-        None => LifelongParams::default(),
-    };
+    let mut params = read_params(args.params.as_deref())?;
     params.motion = if args.motion == "four" {
         MotionModel::FourConnected
     } else {

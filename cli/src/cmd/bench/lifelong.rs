@@ -18,12 +18,16 @@ pub struct Args {
     /// Per-step budget in ms (0 = none).
     #[arg(long, default_value_t = 1000)]
     pub step_time_ms: u64,
+    /// Planner and scheduler parameters as JSON (`LifelongParams`, as `courier lifelong
+    /// --params`; missing fields take their defaults); `--step-time-ms` overrides its budget.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let params = LifelongParams {
         step_time_ms: (args.step_time_ms > 0).then_some(args.step_time_ms),
-        ..Default::default()
+        ..crate::cmd::lifelong::read_params(args.params.as_deref())?
     };
     let (mut tasks, mut steps_total, mut cpu_sum) = (0usize, 0usize, 0.0f64);
     for path in &args.instances {

@@ -1,0 +1,57 @@
+//! `courier bench lifelong` on the tiny LoRR 2024 fixture (fleet/tests/data/lorr2024): the
+//! JSON line names the planner the run got, `--params` changes it, and a malformed parameter
+//! file is an error that names the file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fleet/tests/data/lorr2024/TINY-01.json")
+}
+
+fn bench(params: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_courier"));
+    cmd.args(["bench", "lifelong", "--steps", "30", "--step-time-ms", "0"])
+        .arg(fixture());
+    if let Some(p) = params {
+        cmd.arg("--params").arg(p);
+    }
+    cmd.output().expect("courier runs")
+}
+
+fn planner(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .expect("one JSON line per instance")
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&first).expect("JSON line");
+    assert_eq!(v["steps"], 30);
+    v["planner"].as_str().expect("planner named").to_string()
+}
+
+#[test]
+fn bench_lifelong_takes_parameters() {
+    let dir = std::env::temp_dir().join(format!("courier-bench-lifelong-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // A small fleet gets the windowed LNS by default; the parameters can ask for PIBT alone.
+    assert!(planner(&bench(None)).starts_with("windowed LNS"));
+    let one_step = dir.join("one-step.json");
+    std::fs::write(&one_step, r#"{"planner": {"lns_window": 0, "window": 1}}"#).unwrap();
+    assert_eq!(planner(&bench(Some(&one_step))), "one-step PIBT");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"planner": {"window": "four"}}"#).unwrap();
+    let out = bench(Some(&bad));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("parsing parameters") && err.contains("bad.json"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
