@@ -285,7 +285,7 @@ fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
         schedule.iter().filter(|t| t.is_some()).count()
     };
     let working = |per_sqrt: f64| working_with(per_sqrt, PlannerParams::default());
-    // 0.5 per square root of 100 free cells: 5 robots work; the default 11 (110) caps none.
+    // 0.5 per square root of 100 free cells: 5 robots work; the default 15 (150) caps none.
     assert_eq!(working(0.5), 5);
     // A fleet too large for the windowed LNS plans with EPIBT and lanes, and keeps the cap.
     let epibt = PlannerParams {

@@ -46,12 +46,12 @@ pub struct SchedulerParams {
     /// near 250 raised the tasks done by 20 % to 80 %).
     pub max_active_per_free_cell: f64,
     /// On maps that are not aisle grids ([`Planner::corridor_map`]), at most this many working
-    /// robots per square root of the free cells (default 15). Without lanes, robots that can only leave a cell forward
-    /// meet head-on, and past a density the jams grow for good: on CITY-02 (3000 robots,
-    /// 47,240 free cells) the share of robots standing still grew from 3 % at step 100 to
-    /// 19 % at step 1000. Capping at 11 √F (2391 there) took CITY-02 from 8060 to 10450
-    /// tasks and GAME (6500 robots, 43,151 free cells: cap 2285) from 7593 to 9741 (8 and
-    /// 15 per √F: 9903 and 9619).
+    /// robots per square root of the free cells (default 15). Without lanes, robots that can
+    /// only leave a cell forward meet head-on, and past a density the jams grow for good: on
+    /// CITY-02 (3000 robots, 47,240 free cells) the share of robots standing still grew from
+    /// 3 % at step 100 to 19 % at step 1000. Capping at 11 √F (2391 there) took CITY-02 from
+    /// 8060 to 10450 tasks and GAME (6500 robots, 43,151 free cells: cap 2285) from 7593 to
+    /// 9741 (8 and 15 per √F: 9903 and 9619; all before lanes).
     /// CITY-01 (1500 robots) and RANDOM (where the cap per free cell binds first) are
     /// below it. Since session 11 CITY-02 and GAME plan with lanes too and keep the cap
     /// (GAME with lanes and all 6500 robots working: 2677 tasks at step 600 against 3137),
