@@ -10,7 +10,7 @@
 //! reserves the robot's own cell, so every action set the planner returns is free of vertex and
 //! edge conflicts by construction (the simulator checks it anyway).
 
-use super::epibt::Epibt;
+use super::epibt::{Effort, Epibt};
 use super::guide::Guidance;
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
 use super::wlns::{Costs, WindowLns};
@@ -109,6 +109,10 @@ pub struct PlannerParams {
     /// EPIBT: improvement attempts after the first pass (a count, so results are
     /// reproducible; default 100000, bounded by `window_time_share` of the step budget).
     pub window_improve_tries: usize,
+    /// EPIBT: every robot starts the step holding the rest of the operation it held in the
+    /// last step (operation inheritance, after Yukhnevich et al.) instead of "stay", and
+    /// keeps it if its search finds nothing better (default true).
+    pub window_inherit: bool,
     /// EPIBT: share of the step budget after which planning stops; robots not planned yet
     /// wait (default 0.9).
     pub window_time_share: f64,
@@ -177,6 +181,7 @@ impl Default for PlannerParams {
             window_max_density: 0.9,
             window_budget_per_root: 2000,
             window_improve_tries: 100_000,
+            window_inherit: true,
             window_time_share: 0.9,
             lns_window: 10,
             lns_neighbourhood: 8,
@@ -373,8 +378,11 @@ impl Planner {
                 &self.cache,
                 &self.tie,
                 &mut self.rng,
-                self.params.window_budget_per_root,
-                self.params.window_improve_tries,
+                Effort {
+                    budget_per_root: self.params.window_budget_per_root,
+                    improve_tries: self.params.window_improve_tries,
+                    inherit: self.params.window_inherit,
+                },
                 deadline,
             );
         }
