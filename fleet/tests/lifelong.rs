@@ -530,13 +530,21 @@ fn planner_follows_fleet_density() {
     // random-32-32-20 has 819 free cells: RANDOM-02/03/05 sizes get the windowed LNS, EPIBT
     // with 4-step operations and, above 0.9 robots per free cell, 3-step operations.
     let random = movingai::read_map(data("random-32-32-20.map")).unwrap();
-    let kind = |robots: usize| {
-        lifelong::Planner::new(&random, MotionModel::Rotation, robots, Default::default())
-            .unwrap()
-            .kind()
+    let planner = |robots: usize, params: PlannerParams| {
+        lifelong::Planner::new(&random, MotionModel::Rotation, robots, params).unwrap()
     };
+    let kind = |robots: usize| planner(robots, Default::default()).kind();
     assert_eq!(kind(200), "windowed LNS, 10 steps");
     assert_eq!(kind(400), "EPIBT, 4-step operations");
+    // Operation inheritance only in dense fleets (0.49 robots per free cell), not in an
+    // EPIBT fleet at 0.24 (as GAME, which plans with EPIBT for its size).
+    assert!(planner(400, Default::default()).inherits());
+    let large = PlannerParams {
+        lns_max_agents: 10,
+        ..Default::default()
+    };
+    let sparse = planner(200, large);
+    assert!(sparse.kind().starts_with("EPIBT") && !sparse.inherits());
     assert_eq!(kind(737), "EPIBT, 4-step operations");
     assert_eq!(kind(738), "EPIBT, 3-step operations");
     let one = lifelong::PlannerParams::one_step();

@@ -109,10 +109,14 @@ pub struct PlannerParams {
     /// EPIBT: improvement attempts after the first pass (a count, so results are
     /// reproducible; default 100000, bounded by `window_time_share` of the step budget).
     pub window_improve_tries: usize,
-    /// EPIBT: every robot starts the step holding the rest of the operation it held in the
-    /// last step (operation inheritance, after Yukhnevich et al.) instead of "stay", and
-    /// keeps it if its search finds nothing better (default true).
-    pub window_inherit: bool,
+    /// EPIBT: in fleets denser than this many robots per free cell (default 0.35), every
+    /// robot starts the step holding the rest of the operation it held in the last step
+    /// (operation inheritance, after Yukhnevich et al.) instead of "stay", and keeps it if
+    /// its search finds nothing better. `--step-time-ms 0`: RANDOM-03/04/05 1906 / 2122 /
+    /// 1851 tasks against 1864 / 1888 / 1753; first 1500 steps of CITY-02 (0.06) 7686
+    /// against 7579, but GAME (0.15) 6405 against 7049 (seed 1: 6156 against 6416 at step
+    /// 1350), its jam setting in earlier, hence dense fleets only.
+    pub window_inherit_min_density: f64,
     /// EPIBT: share of the step budget after which planning stops; robots not planned yet
     /// wait (default 0.9).
     pub window_time_share: f64,
@@ -181,7 +185,7 @@ impl Default for PlannerParams {
             window_max_density: 0.9,
             window_budget_per_root: 2000,
             window_improve_tries: 100_000,
-            window_inherit: true,
+            window_inherit_min_density: 0.35,
             window_time_share: 0.9,
             lns_window: 10,
             lns_neighbourhood: 8,
@@ -216,6 +220,8 @@ pub struct Planner {
     corridor_map: bool,
     guide: Option<Guidance>,
     epibt: Option<Epibt>,
+    /// EPIBT with operation inheritance (dense fleets).
+    inherit: bool,
     wlns: Option<WindowLns>,
 }
 
@@ -284,6 +290,7 @@ impl Planner {
         }
         Ok(Self {
             cache,
+            inherit: density > params.window_inherit_min_density,
             params,
             model,
             map: map.clone(),
@@ -310,6 +317,12 @@ impl Planner {
             (None, Some(e)) => format!("EPIBT, {}-step operations", e.window()),
             (None, None) => "one-step PIBT".into(),
         }
+    }
+
+    /// Whether EPIBT plans with operation inheritance (fleets denser than
+    /// `window_inherit_min_density`).
+    pub fn inherits(&self) -> bool {
+        self.epibt.is_some() && self.inherit
     }
 
     /// Whether the map is an aisle grid: at least `lane_min_corridor_share` of its free cells
@@ -381,7 +394,7 @@ impl Planner {
                 Effort {
                     budget_per_root: self.params.window_budget_per_root,
                     improve_tries: self.params.window_improve_tries,
-                    inherit: self.params.window_inherit,
+                    inherit: self.inherit,
                 },
                 deadline,
             );
