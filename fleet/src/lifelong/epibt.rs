@@ -7,7 +7,8 @@
 //! (operation inheritance: the last step's plan, less the action just done, plus a wait), or
 //! else its cell for the whole window ("stay"). Robots thus carry on with manoeuvres that
 //! take several steps (turn, then leave; wait, then follow) unless a better one is found:
-//! RANDOM-03/04 1864 / 1888 tasks without, 1906 / 2122 with it. In the first
+//! RANDOM-03/04 1864 / 1888 tasks without, 1906 / 2122 with it (the planner uses it in dense
+//! fleets only: `PlannerParams::window_inherit_min_density`). In the first
 //! pass robots plan in priority order, closest to their goal first (a robot about to finish
 //! frees its task soonest). A robot takes its best operation that collides with nobody, or
 //! with exactly one robot that has not planned yet: it then takes that robot's place and the

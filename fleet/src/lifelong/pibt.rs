@@ -310,19 +310,18 @@ impl Planner {
     }
 
     /// Which planner this fleet got: `"windowed LNS, 10 steps"`, `"EPIBT, 4-step operations"`
-    /// or `"one-step PIBT"` (the choice depends on the fleet's size and density).
+    /// (`", inherited"` with operation inheritance) or `"one-step PIBT"` (the choice depends
+    /// on the fleet's size and density).
     pub fn kind(&self) -> String {
         match (&self.wlns, &self.epibt) {
             (Some(w), _) => format!("windowed LNS, {} steps", w.window()),
-            (None, Some(e)) => format!("EPIBT, {}-step operations", e.window()),
+            (None, Some(e)) => format!(
+                "EPIBT, {}-step operations{}",
+                e.window(),
+                if self.inherit { ", inherited" } else { "" }
+            ),
             (None, None) => "one-step PIBT".into(),
         }
-    }
-
-    /// Whether EPIBT plans with operation inheritance (fleets denser than
-    /// `window_inherit_min_density`).
-    pub fn inherits(&self) -> bool {
-        self.epibt.is_some() && self.inherit
     }
 
     /// Whether the map is an aisle grid: at least `lane_min_corridor_share` of its free cells
