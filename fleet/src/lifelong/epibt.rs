@@ -64,8 +64,6 @@ pub struct Effort {
     pub budget_per_root: usize,
     /// Improvement attempts after the first pass.
     pub improve_tries: usize,
-    /// Start from the rest of each robot's last operation instead of "stay".
-    pub inherit: bool,
 }
 
 /// The operation planner (state reused across steps).
@@ -84,6 +82,8 @@ pub struct Epibt {
     /// `next_op[k]`: operation `k` without its first action and with a wait appended, if
     /// that is an operation too.
     next_op: Vec<Option<u16>>,
+    /// Operation inheritance: robots start the step from the rest of their last operation.
+    inherits: bool,
     /// Per robot, from the last plan: the pose it should have now and the rest of the
     /// operation it held, which it holds again at the start of this step.
     inherit: Vec<Option<(AgentState, u16)>>,
@@ -149,8 +149,9 @@ fn useful(op: &[Action]) -> bool {
 }
 
 impl Epibt {
-    /// Operations of `w` steps (1..=4) for `model`: "stay" first, then the useful ones.
-    pub fn new(map: &GridMap, model: MotionModel, w: usize) -> Self {
+    /// Operations of `w` steps (1..=4) for `model`: "stay" first, then the useful ones;
+    /// `inherits`: with operation inheritance.
+    pub fn new(map: &GridMap, model: MotionModel, w: usize, inherits: bool) -> Self {
         let w = w.clamp(1, 4);
         let alphabet: Vec<Action> = match model {
             MotionModel::Rotation => vec![
@@ -220,6 +221,7 @@ impl Epibt {
             res: vec![NONE; w * cells],
             occ: vec![NONE; cells],
             next_op,
+            inherits,
             inherit: Vec::new(),
         }
     }
@@ -227,6 +229,11 @@ impl Epibt {
     /// Steps of each operation.
     pub fn window(&self) -> usize {
         self.w
+    }
+
+    /// Whether robots start each step from the rest of their last operation.
+    pub fn inherits(&self) -> bool {
+        self.inherits
     }
 
     /// Actions for all robots, with `effort` (which stops at `deadline`).
@@ -284,7 +291,7 @@ impl Epibt {
         for (i, s) in states.iter().enumerate() {
             self.occ[s.loc as usize] = i as u32;
         }
-        self.hold_start(&mut ctx, effort.inherit);
+        self.hold_start(&mut ctx);
         let out_of_time =
             |k: usize| k.is_multiple_of(32) && deadline.is_some_and(|d| Instant::now() >= d);
         for (k, &(_, _, _, i)) in order.iter().enumerate() {
@@ -322,14 +329,15 @@ impl Epibt {
         }
         // What each robot inherits next step: the rest of its operation, if it executes the
         // operation's first action (a robot that stays may turn instead, below).
-        self.inherit = (0..n)
-            .map(|i| {
+        self.inherit.clear();
+        if self.inherits {
+            self.inherit.extend((0..n).map(|i| {
                 let k = ctx.chosen[i] as usize;
                 let next = self.next_op[k].filter(|&m| k != 0 && m != 0)?;
                 let s = apply(map, model, states[i], self.ops[k][0]).ok()?;
                 Some((s, next))
-            })
-            .collect();
+            }));
+        }
         let mut actions = vec![Action::Wait; n];
         for i in 0..n {
             if let Some(&a) = self.ops[ctx.chosen[i] as usize].first() {
@@ -353,18 +361,18 @@ impl Epibt {
         actions
     }
 
-    /// Every robot takes its first trajectory of the step: with `inherit`, the rest of the
+    /// Every robot takes its first trajectory of the step: with inheritance, the rest of the
     /// operation it held in the last plan (if it is where that plan put it), else "stay".
     /// The last plan was conflict-free over steps 1..=W, so its rests are too over 0..=W-1,
     /// and each ends in a wait; still every inherited trajectory is checked, and a robot
     /// whose "stay" meets one makes that robot stay too (so a plan from other inputs, or a
     /// robot that was moved, cannot lead to a conflict).
-    fn hold_start(&mut self, ctx: &mut Ctx, inherit: bool) {
+    fn hold_start(&mut self, ctx: &mut Ctx) {
         let n = ctx.states.len();
         let inherited: Vec<Option<Cand>> = (0..n)
             .map(|i| {
                 let (s, k) = (*self.inherit.get(i)?)?;
-                let fits = inherit && self.inherit.len() == n && s == ctx.states[i];
+                let fits = self.inherit.len() == n && s == ctx.states[i];
                 fits.then(|| self.cand(ctx, i, k as usize)).flatten()
             })
             .collect();
@@ -621,7 +629,7 @@ mod tests {
         assert!(!useful(&[R, C, F]));
         assert!(!useful(&[R, R, R, F]));
         let map = GridMap::new(5, 5, vec![true; 25]);
-        let e = Epibt::new(&map, MotionModel::Rotation, 3);
+        let e = Epibt::new(&map, MotionModel::Rotation, 3, true);
         assert!(e.ops[0].iter().all(|a| *a == W));
         assert_eq!(e.ops.len(), 20);
         // Each operation's rest (with a wait appended) is an operation again.
@@ -671,7 +679,7 @@ mod tests {
         let tables: Vec<Option<Arc<Table>>> =
             goals.iter().map(|g| cache.ensure(g.unwrap())).collect();
         let tie: Vec<u32> = (0..n as u32).collect();
-        let mut e = Epibt::new(&map, MotionModel::Rotation, 3);
+        let mut e = Epibt::new(&map, MotionModel::Rotation, 3, true);
         let (mut inherited, mut moved) = (0, 0);
         for step in 0..60 {
             let before = e.inherit.iter().flatten().count();
@@ -687,7 +695,6 @@ mod tests {
                 Effort {
                     budget_per_root: 200,
                     improve_tries: 500,
-                    inherit: true,
                 },
                 None,
             );

@@ -220,8 +220,6 @@ pub struct Planner {
     corridor_map: bool,
     guide: Option<Guidance>,
     epibt: Option<Epibt>,
-    /// EPIBT with operation inheritance (dense fleets).
-    inherit: bool,
     wlns: Option<WindowLns>,
 }
 
@@ -280,7 +278,9 @@ impl Planner {
         } else {
             params.window
         };
-        let epibt = (wlns.is_none() && window >= 2).then(|| Epibt::new(map, model, window));
+        let inherit = density > params.window_inherit_min_density;
+        let epibt =
+            (wlns.is_none() && window >= 2).then(|| Epibt::new(map, model, window, inherit));
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
         let mut cache = DistanceCache::new(Grid::new(map)?, params.cache_bytes);
@@ -290,7 +290,6 @@ impl Planner {
         }
         Ok(Self {
             cache,
-            inherit: density > params.window_inherit_min_density,
             params,
             model,
             map: map.clone(),
@@ -318,7 +317,7 @@ impl Planner {
             (None, Some(e)) => format!(
                 "EPIBT, {}-step operations{}",
                 e.window(),
-                if self.inherit { ", inherited" } else { "" }
+                if e.inherits() { ", inherited" } else { "" }
             ),
             (None, None) => "one-step PIBT".into(),
         }
@@ -393,7 +392,6 @@ impl Planner {
                 Effort {
                     budget_per_root: self.params.window_budget_per_root,
                     improve_tries: self.params.window_improve_tries,
-                    inherit: self.inherit,
                 },
                 deadline,
             );
