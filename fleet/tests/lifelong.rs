@@ -335,6 +335,36 @@ fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
 }
 
 #[test]
+fn scheduler_lets_no_more_robots_idle_than_the_floor_allows() {
+    use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
+    // 12 robots on an open 10 x 10 map (100 free cells), 40 tasks to pick from.
+    let starts: Vec<u32> = (0..12).map(|i| i * 8).collect();
+    let tasks: Vec<Vec<u32>> = (0..40)
+        .map(|i| vec![(i * 37 + 5) % 100, (i * 11) % 100])
+        .collect();
+    let p = problem(open_map(10, 10), starts, tasks);
+    let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    let working = |per_free_cell: f64, idle_per_free_cell: f64| {
+        let mut planner =
+            Planner::new(&p.map, MotionModel::Rotation, 12, PlannerParams::default()).unwrap();
+        let mut s = Scheduler::new(SchedulerParams {
+            max_active_per_free_cell: per_free_cell,
+            max_idle_per_free_cell: idle_per_free_cell,
+            ..Default::default()
+        });
+        let schedule = s.schedule(&sim, &mut planner, None, None);
+        sim.check_schedule(&schedule).unwrap();
+        schedule.iter().filter(|t| t.is_some()).count()
+    };
+    // 0.05 working robots per free cell: 5 work, 7 idle, under the default 0.45 idle.
+    assert_eq!(working(0.05, SchedulerParams::default().max_idle_per_free_cell), 5);
+    // At most 0.04 idle per free cell: 4 idle, so 8 work despite the cap.
+    assert_eq!(working(0.05, 0.04), 8);
+    // The floor never asks for more robots than there are.
+    assert_eq!(working(0.05, 0.0), 12);
+}
+
+#[test]
 fn round_robin_2023_gives_tasks_in_turn() {
     let (p, _) = lorr::read_instance(data("lorr2023/MR23-T-01.json")).unwrap();
     let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
