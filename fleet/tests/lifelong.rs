@@ -357,7 +357,10 @@ fn scheduler_lets_no_more_robots_idle_than_the_floor_allows() {
         schedule.iter().filter(|t| t.is_some()).count()
     };
     // 0.05 working robots per free cell: 5 work, 7 idle, under the default 0.45 idle.
-    assert_eq!(working(0.05, SchedulerParams::default().max_idle_per_free_cell), 5);
+    assert_eq!(
+        working(0.05, SchedulerParams::default().max_idle_per_free_cell),
+        5
+    );
     // At most 0.04 idle per free cell: 4 idle, so 8 work despite the cap.
     assert_eq!(working(0.05, 0.04), 8);
     // The floor never asks for more robots than there are.

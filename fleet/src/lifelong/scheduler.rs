@@ -41,9 +41,11 @@ pub struct SchedulerParams {
     /// Share of the robots that may hold a task at once (default 1.0); the rest only make
     /// way.
     pub active_fraction: f64,
-    /// At most this many working robots per free cell of the map (default 0.3, tuned on
+    /// At most this many working robots per free cell of the map (default 0.35; tuned on
     /// RANDOM-01..05: with 400 to 800 robots on 819 free cells, capping the working robots
-    /// near 250 raised the tasks done by 20 % to 80 %).
+    /// near 250 (0.3) raised the tasks done by 20 % to 80 %. With EPIBT and inheritance
+    /// (session 13) RANDOM-03 did 1935 / 1932 / 1932 with planner seeds 0 / 1 / 2 at 0.35,
+    /// 1906 / 1893 / 1904 at 0.3 and 1911 at 0.4).
     pub max_active_per_free_cell: f64,
     /// On maps that are not aisle grids ([`Planner::corridor_map`]), at most this many working
     /// robots per square root of the free cells (default 15). Without lanes, robots that can
@@ -73,7 +75,7 @@ pub struct SchedulerParams {
     /// At most this many robots per free cell without a task (default 0.45): overrides the
     /// caps above where the fleet nearly fills the map, since an idle robot blocks as much as
     /// a working one but moves no task. RANDOM-05 (800 robots on 819 free cells) worked 246
-    /// robots under the cap per free cell alone and did 1851 tasks; with 287 / 369 / 430 /
+    /// robots under the cap per free cell alone (0.3 then) and did 1851 tasks; with 287 / 369 / 430 /
     /// 656 working, 1160 / 1211 / 1232 / 1120 tasks by step 1000 against 1109, and 369 and 430
     /// did 2111 and 2162 over the full 2000 steps. The floor is 431 there (RANDOM-04: 331;
     /// RANDOM-01..03, CITY, GAME, SORTATION: none).
@@ -90,7 +92,7 @@ impl Default for SchedulerParams {
             reassign_unopened: true,
             reassign_max: 1000,
             active_fraction: 1.0,
-            max_active_per_free_cell: 0.3,
+            max_active_per_free_cell: 0.35,
             max_active_per_sqrt_free_cell: 15.0,
             errand_load_weight: 100.0,
             station_cells_per_robot: 0.25,
