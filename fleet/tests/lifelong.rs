@@ -263,30 +263,45 @@ fn scheduler_spreads_robots_over_first_errands() {
     assert_eq!(pick(10.0, 0.25, &mut planner), near);
 }
 
-#[test]
-fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
-    use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
-    // 12 robots on an open 10 x 10 map (100 free cells, no corridors: not an aisle grid).
+/// 12 robots on an open 10 x 10 map (100 free cells, no corridors: not an aisle grid), with
+/// 40 tasks to pick from.
+fn open_fleet() -> Problem {
     let starts: Vec<u32> = (0..12).map(|i| i * 8).collect();
     let tasks: Vec<Vec<u32>> = (0..40)
         .map(|i| vec![(i * 37 + 5) % 100, (i * 11) % 100])
         .collect();
-    let p = problem(open_map(10, 10), starts, tasks);
-    let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
-    let working_with = |per_sqrt: f64, params: PlannerParams| {
-        let mut planner = Planner::new(&p.map, MotionModel::Rotation, 12, params).unwrap();
-        assert!(!planner.corridor_map());
-        let mut s = Scheduler::new(SchedulerParams {
-            max_active_per_sqrt_free_cell: per_sqrt,
-            ..Default::default()
-        });
-        let schedule = s.schedule(&sim, &mut planner, None, None);
-        sim.check_schedule(&schedule).unwrap();
-        schedule.iter().filter(|t| t.is_some()).count()
+    problem(open_map(10, 10), starts, tasks)
+}
+
+/// Robots that hold a task after one (checked) schedule of a fresh scheduler.
+fn working_robots(
+    p: &Problem,
+    planner: lifelong::PlannerParams,
+    scheduler: lifelong::SchedulerParams,
+) -> usize {
+    let sim = Simulator::new(p, MotionModel::Rotation).unwrap();
+    let n = p.starts.len();
+    let mut planner = lifelong::Planner::new(&p.map, MotionModel::Rotation, n, planner).unwrap();
+    let schedule = lifelong::Scheduler::new(scheduler).schedule(&sim, &mut planner, None, None);
+    sim.check_schedule(&schedule).unwrap();
+    schedule.iter().filter(|t| t.is_some()).count()
+}
+
+#[test]
+fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
+    use lifelong::{Planner, PlannerParams, SchedulerParams};
+    let p = open_fleet();
+    let planner = Planner::new(&p.map, MotionModel::Rotation, 12, PlannerParams::default());
+    assert!(!planner.unwrap().corridor_map());
+    let per_sqrt = |per_sqrt: f64| SchedulerParams {
+        max_active_per_sqrt_free_cell: per_sqrt,
+        ..Default::default()
     };
-    let working = |per_sqrt: f64| working_with(per_sqrt, PlannerParams::default());
     // 0.5 per square root of 100 free cells: 5 robots work; the default 15 (150) caps none.
-    assert_eq!(working(0.5), 5);
+    assert_eq!(
+        working_robots(&p, PlannerParams::default(), per_sqrt(0.5)),
+        5
+    );
     // A fleet too large for the windowed LNS plans with EPIBT and lanes, and keeps the cap.
     let epibt = PlannerParams {
         lns_max_agents: 10,
@@ -295,9 +310,10 @@ fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
     let planner = Planner::new(&p.map, MotionModel::Rotation, 12, epibt.clone()).unwrap();
     assert!(planner.kind().starts_with("EPIBT"));
     assert_eq!(planner.cache.lane_penalty(), epibt.lane_penalty);
-    assert_eq!(working_with(0.5, epibt), 5);
+    assert_eq!(working_robots(&p, epibt, per_sqrt(0.5)), 5);
+    let default_cap = SchedulerParams::default().max_active_per_sqrt_free_cell;
     assert_eq!(
-        working(SchedulerParams::default().max_active_per_sqrt_free_cell),
+        working_robots(&p, PlannerParams::default(), per_sqrt(default_cap)),
         12
     );
     // On an aisle grid with lanes the cap does not apply: 0.5 x sqrt(16) would be 2 robots.
@@ -317,8 +333,7 @@ fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
             vec![23, 4],
         ],
     );
-    let sim = Simulator::new(&aisles, MotionModel::Rotation).unwrap();
-    let mut planner = Planner::new(
+    let planner = Planner::new(
         &aisles.map,
         MotionModel::Rotation,
         3,
@@ -326,41 +341,27 @@ fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
     )
     .unwrap();
     assert!(planner.cache.lane_penalty() > 0);
-    let mut s = Scheduler::new(SchedulerParams {
-        max_active_per_sqrt_free_cell: 0.5,
-        ..Default::default()
-    });
-    let schedule = s.schedule(&sim, &mut planner, None, None);
-    assert_eq!(schedule.iter().filter(|t| t.is_some()).count(), 3);
+    assert_eq!(
+        working_robots(&aisles, PlannerParams::default(), per_sqrt(0.5)),
+        3
+    );
 }
 
 #[test]
 fn scheduler_lets_no_more_robots_idle_than_the_floor_allows() {
-    use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
-    // 12 robots on an open 10 x 10 map (100 free cells), 40 tasks to pick from.
-    let starts: Vec<u32> = (0..12).map(|i| i * 8).collect();
-    let tasks: Vec<Vec<u32>> = (0..40)
-        .map(|i| vec![(i * 37 + 5) % 100, (i * 11) % 100])
-        .collect();
-    let p = problem(open_map(10, 10), starts, tasks);
-    let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    use lifelong::{PlannerParams, SchedulerParams};
+    let p = open_fleet();
     let working = |per_free_cell: f64, idle_per_free_cell: f64| {
-        let mut planner =
-            Planner::new(&p.map, MotionModel::Rotation, 12, PlannerParams::default()).unwrap();
-        let mut s = Scheduler::new(SchedulerParams {
+        let scheduler = SchedulerParams {
             max_active_per_free_cell: per_free_cell,
             max_idle_per_free_cell: idle_per_free_cell,
             ..Default::default()
-        });
-        let schedule = s.schedule(&sim, &mut planner, None, None);
-        sim.check_schedule(&schedule).unwrap();
-        schedule.iter().filter(|t| t.is_some()).count()
+        };
+        working_robots(&p, PlannerParams::default(), scheduler)
     };
     // 0.05 working robots per free cell: 5 work, 7 idle, under the default 0.45 idle.
-    assert_eq!(
-        working(0.05, SchedulerParams::default().max_idle_per_free_cell),
-        5
-    );
+    let default_idle = SchedulerParams::default().max_idle_per_free_cell;
+    assert_eq!(working(0.05, default_idle), 5);
     // At most 0.04 idle per free cell: 4 idle, so 8 work despite the cap.
     assert_eq!(working(0.05, 0.04), 8);
     // The floor never asks for more robots than there are.
