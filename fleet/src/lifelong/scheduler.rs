@@ -75,10 +75,10 @@ pub struct SchedulerParams {
     /// At most this many robots per free cell without a task (default 0.45): overrides the
     /// caps above where the fleet nearly fills the map, since an idle robot blocks as much as
     /// a working one but moves no task. RANDOM-05 (800 robots on 819 free cells) worked 246
-    /// robots under the cap per free cell alone (0.3 then) and did 1851 tasks; with 287 / 369 / 430 /
-    /// 656 working, 1160 / 1211 / 1232 / 1120 tasks by step 1000 against 1109, and 369 and 430
-    /// did 2111 and 2162 over the full 2000 steps. The floor is 431 there (RANDOM-04: 331;
-    /// RANDOM-01..03, CITY, GAME, SORTATION: none).
+    /// robots under the cap per free cell alone (0.3 then) and did 1851 tasks; with 287 /
+    /// 369 / 430 / 656 working, 1160 / 1211 / 1232 / 1120 tasks by step 1000 against 1109,
+    /// and 369 and 430 did 2111 and 2162 over the full 2000 steps. The floor is 431 there
+    /// (RANDOM-04: 331; RANDOM-01..03, CITY, GAME, WAREHOUSE, SORTATION: none).
     pub max_idle_per_free_cell: f64,
 }
 
@@ -274,7 +274,8 @@ impl Scheduler {
             cap = cap.min(self.params.max_active_per_sqrt_free_cell.max(0.0) * free_cells.sqrt());
         }
         let floor = robots - self.params.max_idle_per_free_cell.max(0.0) * free_cells;
-        cap.max(floor).min(robots).ceil() as usize
+        // Both bounds are at most `robots`: active_fraction is clamped to 1, floor ≤ robots.
+        cap.max(floor).ceil() as usize
     }
 
     /// Greedy over each robot's nearest candidates, in rounds until robots or tasks run out.
