@@ -579,6 +579,17 @@ fn planner_follows_fleet_density() {
     assert_eq!(planner(200, large).kind(), "EPIBT, 4-step operations");
     assert_eq!(kind(737), "EPIBT, 4-step operations, inherited");
     assert_eq!(kind(738), "EPIBT, 3-step operations, inherited");
+    // 3-step operations cost less per improvement attempt: such fleets get more attempts.
+    let d = PlannerParams::default();
+    assert_eq!(
+        planner(737, d.clone()).improve_tries(),
+        d.window_improve_tries
+    );
+    assert_eq!(
+        planner(738, d.clone()).improve_tries(),
+        d.window_improve_tries_dense
+    );
+    assert!(d.window_improve_tries_dense > d.window_improve_tries);
     let one = lifelong::PlannerParams::one_step();
     let p = lifelong::Planner::new(&random, MotionModel::Rotation, 400, one).unwrap();
     assert_eq!(p.kind(), "one-step PIBT");

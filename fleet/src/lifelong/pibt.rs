@@ -337,6 +337,11 @@ impl Planner {
         }
     }
 
+    /// EPIBT improvement attempts per step for this fleet (more above `window_max_density`).
+    pub fn improve_tries(&self) -> usize {
+        self.improve_tries
+    }
+
     /// Whether the map is an aisle grid: at least `lane_min_corridor_share` of its free cells
     /// are one-cell-wide corridor cells.
     pub fn corridor_map(&self) -> bool {
