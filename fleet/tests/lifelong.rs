@@ -302,14 +302,16 @@ fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
         working_robots(&p, PlannerParams::default(), per_sqrt(0.5)),
         5
     );
-    // A fleet too large for the windowed LNS plans with EPIBT and lanes, and keeps the cap.
+    // A fleet too large for the windowed LNS plans with EPIBT and lanes (the sparse fleets'
+    // penalty: 0.12 robots per free cell off an aisle grid), and keeps the cap.
     let epibt = PlannerParams {
         lns_max_agents: 10,
         ..Default::default()
     };
     let planner = Planner::new(&p.map, MotionModel::Rotation, 12, epibt.clone()).unwrap();
     assert!(planner.kind().starts_with("EPIBT"));
-    assert_eq!(planner.cache.lane_penalty(), epibt.lane_penalty);
+    assert_eq!(planner.cache.lane_penalty(), epibt.sparse_lane_penalty);
+    assert_ne!(epibt.sparse_lane_penalty, epibt.lane_penalty);
     assert_eq!(working_robots(&p, epibt, per_sqrt(0.5)), 5);
     let default_cap = SchedulerParams::default().max_active_per_sqrt_free_cell;
     assert_eq!(

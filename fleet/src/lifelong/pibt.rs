@@ -64,8 +64,15 @@ pub struct PlannerParams {
     /// 1558/1604/1652 to 1722/1755/1753 tasks (`--step-time-ms 0`). On GAME (6500 robots, 0.15
     /// per free cell) they keep a jam from growing out of head-on meetings: at 1 s per step
     /// 19915 tasks against 12109, CITY-02 12973 against 11356. The windowed LNS plans without
-    /// them: lanes took it on RANDOM-02 from 1175 to 897.
+    /// them: lanes took it on RANDOM-02 from 1175 to 897. Sparse fleets off aisle grids take
+    /// `sparse_lane_penalty` instead.
     pub lane_penalty: u16,
+    /// The lane penalty instead where EPIBT plans a sparse fleet (at most `lns_max_density`
+    /// robots per free cell; EPIBT plans it for its size) on a map that is not an aisle grid:
+    /// CITY-02 and GAME (default 5). First 1500 steps, `--step-time-ms 0`, penalty 2 / 5 / 9:
+    /// CITY-02 7686 / 7920 / 8109 tasks, GAME 7044 / 7011 / 6911. Dense fleets need the
+    /// milder lanes: RANDOM-03 with 9 did 1278 against 1499 tasks at step 600.
+    pub sparse_lane_penalty: u16,
     /// Lanes only on maps with at least this share of corridor cells
     /// ([`DistanceCache::corridor_share`]; default 0.3: warehouse_large 0.63 and
     /// sortation_large 0.57 get lanes, random-32-32-20 0.11, Paris and brc202d under 0.01 do
@@ -179,6 +186,7 @@ impl Default for PlannerParams {
             rollouts: 1,
             rollout_time_share: 0.8,
             lane_penalty: 2,
+            sparse_lane_penalty: 5,
             lane_min_corridor_share: 0.3,
             inertia_quarters: 4,
             guidance: false,
@@ -298,8 +306,13 @@ impl Planner {
         let cells = map.width * map.height;
         let mut cache = DistanceCache::new(Grid::new(map)?, params.cache_bytes);
         let corridor_map = cache.corridor_share() >= params.lane_min_corridor_share;
-        if params.lane_penalty > 0 && (corridor_map || epibt.is_some()) {
-            cache.set_lane_penalty(params.lane_penalty);
+        let lane_penalty = if !corridor_map && density <= params.lns_max_density {
+            params.sparse_lane_penalty
+        } else {
+            params.lane_penalty
+        };
+        if lane_penalty > 0 && (corridor_map || epibt.is_some()) {
+            cache.set_lane_penalty(lane_penalty);
         }
         Ok(Self {
             cache,
