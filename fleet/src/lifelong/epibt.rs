@@ -315,12 +315,7 @@ impl Epibt {
         // still moves when displaced. Roots from the working robots only took RANDOM-03/04/05
         // from 1935 / 2200 / 1210 (by step 1000) to 1952 / 2275 / 1276 tasks.
         let roots: Vec<usize> = (0..n).filter(|&i| goals[i].is_some()).collect();
-        let roots = if roots.is_empty() {
-            (0..n).collect()
-        } else {
-            roots
-        };
-        if n > 0 {
+        if !roots.is_empty() {
             for k in 0..effort.improve_tries {
                 if out_of_time(k) {
                     break;
