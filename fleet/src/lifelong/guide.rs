@@ -12,6 +12,7 @@
 
 use super::motion::neighbor;
 use crate::distance::{Table, UNREACHABLE};
+use crate::mapf::Grid;
 use courier_core::GridMap;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -24,6 +25,7 @@ const UNIT: u64 = 16;
 #[derive(Debug)]
 pub struct Guidance {
     map: GridMap,
+    grid: Grid,
     /// Contraflow weight in 1/16 step per opposing guide path.
     contra: u64,
     /// Vertex congestion weight in 1/16 step per guide path through the cell.
@@ -52,17 +54,21 @@ struct Guide {
 }
 
 impl Guidance {
-    /// `max_bytes` bounds the memory of the per-robot tables; robots beyond it plan with the
+    /// `grid` is `map`'s graph. `max_bytes` bounds the memory of the per-robot tables; robots beyond it plan with the
     /// plain distance tables.
-    pub fn new(map: &GridMap, agents: usize, contra: f64, vertex: f64, max_bytes: usize) -> Self {
+    pub fn new(
+        map: &GridMap,
+        grid: &Grid,
+        agents: usize,
+        contra: f64,
+        vertex: f64,
+        max_bytes: usize,
+    ) -> Self {
         let cells = map.width * map.height;
-        let per = if map.passable_count() < u16::MAX as usize {
-            2
-        } else {
-            4
-        } * cells;
+        let per = Table::bytes(grid);
         Self {
             map: map.clone(),
+            grid: grid.clone(),
             contra: (contra.max(0.0) * UNIT as f64).round() as u64,
             vertex: (vertex.max(0.0) * UNIT as f64).round() as u64,
             flow: vec![0; 4 * cells],
@@ -262,20 +268,6 @@ impl Guidance {
                 }
             }
         }
-        if self.map.passable_count() < u16::MAX as usize {
-            Table::Small(
-                d.into_iter()
-                    .map(|x| {
-                        if x == UNREACHABLE {
-                            u16::MAX
-                        } else {
-                            x.min(u16::MAX as u32 - 1) as u16
-                        }
-                    })
-                    .collect(),
-            )
-        } else {
-            Table::Large(d.into_boxed_slice())
-        }
+        Table::from_cells(&self.grid, &d)
     }
 }

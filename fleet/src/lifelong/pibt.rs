@@ -278,9 +278,11 @@ impl Planner {
     ) -> Result<Self, super::LifelongError> {
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
         let density = agents as f64 / map.passable_count().max(1) as f64;
+        let grid = Grid::new(map)?;
         let guide = params.guidance.then(|| {
             Guidance::new(
                 map,
+                &grid,
                 agents,
                 params.guide_contraflow,
                 params.guide_vertex,
@@ -306,7 +308,7 @@ impl Planner {
             (wlns.is_none() && window >= 2).then(|| Epibt::new(map, model, window, inherit));
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
-        let mut cache = DistanceCache::new(Grid::new(map)?, params.cache_bytes);
+        let mut cache = DistanceCache::new(grid, params.cache_bytes);
         let corridor_map = cache.corridor_share() >= params.lane_min_corridor_share;
         let lane_penalty = if !corridor_map && density <= params.lns_max_density {
             params.sparse_lane_penalty

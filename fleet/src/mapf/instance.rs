@@ -4,6 +4,7 @@
 use crate::error::{FleetError, Result};
 use courier_core::formats::movingai::Scenario;
 use courier_core::maps::GridMap;
+use std::sync::Arc;
 
 /// A cell id: `y * width + x` as in [`GridMap`].
 pub type Cell = u32;
@@ -20,6 +21,7 @@ pub struct Grid {
     nbr: Vec<[Cell; 4]>,
     deg: Vec<u8>,
     passable_count: usize,
+    slots: Arc<[u32]>,
 }
 
 impl Grid {
@@ -43,13 +45,28 @@ impl Grid {
                 deg[v] = k as u8 + 1;
             }
         }
+        let passable_count = map.passable_count();
+        let mut next = 0;
+        let slots = map
+            .passable
+            .iter()
+            .map(|&p| {
+                if p {
+                    next += 1;
+                    next - 1
+                } else {
+                    passable_count as u32
+                }
+            })
+            .collect();
         Ok(Self {
             width: map.width as u32,
             height: map.height as u32,
             passable: map.passable.clone(),
             nbr,
             deg,
-            passable_count: map.passable_count(),
+            passable_count,
+            slots,
         })
     }
     /// Number of cells (passable or not): the size of per-cell arrays.
@@ -60,6 +77,13 @@ impl Grid {
     #[inline]
     pub fn passable_count(&self) -> usize {
         self.passable_count
+    }
+    /// Dense numbering of the cells for per-cell arrays that need only the passable ones:
+    /// passable cells get `0..passable_count()` in cell order, every blocked cell gets
+    /// `passable_count()` (one shared extra slot). Shared, so tables can keep a handle.
+    #[inline]
+    pub fn slots(&self) -> &Arc<[u32]> {
+        &self.slots
     }
     #[inline]
     pub fn is_passable(&self, v: Cell) -> bool {
