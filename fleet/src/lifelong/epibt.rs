@@ -40,13 +40,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 const NONE: u32 = u32::MAX;
+/// Longest operation (steps).
+const MAX_W: usize = 4;
+/// A robot's cells at steps 0..=W; entries past W repeat the last cell. A fixed array, so
+/// trying and keeping candidates does not allocate (malloc/free were ~15 % of GAME's planning).
+type Traj = [u32; MAX_W + 1];
 
 /// One candidate operation of a robot: its cells at steps 0..=W and its value (lower is
 /// better, see [`Epibt::rank`]).
 #[derive(Debug, Clone)]
 struct Cand {
     op: u16,
-    traj: Vec<u32>,
+    traj: Traj,
     /// Heading at the end.
     dir: u8,
     value: i64,
@@ -75,8 +80,7 @@ pub struct Epibt {
     ops: Vec<Vec<Action>>,
     /// Tie-break of each operation: higher for operations that move earlier.
     eager: Vec<i64>,
-    cells: usize,
-    /// `res[(t - 1) * cells + c]`: robot holding cell `c` at step t (1..=W).
+    /// `res[c * W + t - 1]`: robot holding cell `c` at step t (1..=W).
     res: Vec<u32>,
     /// Robot in each cell now (step 0).
     occ: Vec<u32>,
@@ -101,7 +105,7 @@ struct Ctx<'a> {
     planned: Vec<bool>,
     /// Operation each robot holds (0 = stay), its trajectory and value.
     chosen: Vec<u16>,
-    traj: Vec<Vec<u32>>,
+    traj: Vec<Traj>,
     value: Vec<i64>,
     /// Value of staying, and the robot's weight in the score.
     stay: Vec<i64>,
@@ -153,7 +157,7 @@ impl Epibt {
     /// Operations of `w` steps (1..=4) for `model`: "stay" first, then the useful ones;
     /// `inherits`: with operation inheritance.
     pub fn new(map: &GridMap, model: MotionModel, w: usize, inherits: bool) -> Self {
-        let w = w.clamp(1, 4);
+        let w = w.clamp(1, MAX_W);
         let alphabet: Vec<Action> = match model {
             MotionModel::Rotation => vec![
                 Action::Wait,
@@ -218,7 +222,6 @@ impl Epibt {
             w,
             ops,
             eager,
-            cells,
             res: vec![NONE; w * cells],
             occ: vec![NONE; cells],
             next_op,
@@ -263,7 +266,7 @@ impl Epibt {
             rng,
             planned: vec![false; n],
             chosen: vec![0; n],
-            traj: states.iter().map(|s| vec![s.loc; self.w + 1]).collect(),
+            traj: states.iter().map(|s| [s.loc; MAX_W + 1]).collect(),
             value: vec![0; n],
             stay: vec![0; n],
             power: vec![0.0; n],
@@ -324,7 +327,7 @@ impl Epibt {
                 ctx.attempt += 1;
                 ctx.budget = IMPROVE_TRIES;
                 let before = ctx.score;
-                let old = (ctx.chosen[i], ctx.traj[i].clone(), ctx.value[i]);
+                let old = (ctx.chosen[i], ctx.traj[i], ctx.value[i]);
                 self.release(&mut ctx, i);
                 if self.search(&mut ctx, i, before, true) != Outcome::Accepted {
                     (ctx.chosen[i], ctx.traj[i], ctx.value[i]) = old;
@@ -397,14 +400,14 @@ impl Epibt {
             }
         }
         while let Some(i) = staying.pop() {
-            let c = ctx.states[i].loc as usize;
+            let c = ctx.states[i].loc;
             for t in 1..=self.w {
-                let j = self.res[(t - 1) * self.cells + c];
+                let j = self.res[self.at(t, c)];
                 if j != NONE && j as usize != i {
                     let j = j as usize;
                     self.release(ctx, j);
                     ctx.chosen[j] = 0;
-                    ctx.traj[j] = vec![ctx.states[j].loc; self.w + 1];
+                    ctx.traj[j] = [ctx.states[j].loc; MAX_W + 1];
                     ctx.value[j] = ctx.stay[j];
                     staying.push(j);
                 }
@@ -413,18 +416,26 @@ impl Epibt {
         }
     }
 
+    /// Index in `res` of cell `c` at step `t` (1..=W): a cell's steps are adjacent, so a
+    /// trajectory's checks touch few cache lines.
+    fn at(&self, t: usize, c: u32) -> usize {
+        c as usize * self.w + (t - 1)
+    }
+
     /// Robot `i` holds its trajectory.
     fn hold(&mut self, ctx: &mut Ctx, i: usize) {
-        for (t, &c) in ctx.traj[i].iter().enumerate().skip(1) {
-            self.res[(t - 1) * self.cells + c as usize] = i as u32;
+        for t in 1..=self.w {
+            let k = self.at(t, ctx.traj[i][t]);
+            self.res[k] = i as u32;
         }
         ctx.score += ctx.power[i] * (ctx.stay[i] - ctx.value[i]) as f64;
     }
 
     /// Robot `i` lets go of its trajectory.
     fn release(&mut self, ctx: &mut Ctx, i: usize) {
-        for (t, &c) in ctx.traj[i].iter().enumerate().skip(1) {
-            let r = &mut self.res[(t - 1) * self.cells + c as usize];
+        for t in 1..=self.w {
+            let k = self.at(t, ctx.traj[i][t]);
+            let r = &mut self.res[k];
             if *r == i as u32 {
                 *r = NONE;
             }
@@ -434,7 +445,7 @@ impl Epibt {
 
     /// The robots `traj` of robot `i` collides with (vertex or swap): `Ok(None)` for none,
     /// `Ok(Some(j))` for exactly one, `Err(())` for more.
-    fn blockers(&self, i: usize, traj: &[u32]) -> Result<Option<u32>, ()> {
+    fn blockers(&self, i: usize, traj: &Traj) -> Result<Option<u32>, ()> {
         let me = i as u32;
         let mut found = NONE;
         let mut note = |j: u32| {
@@ -447,18 +458,18 @@ impl Epibt {
                 Err(())
             }
         };
-        for t in 1..traj.len() {
+        for t in 1..=self.w {
             let c = traj[t];
-            note(self.res[(t - 1) * self.cells + c as usize])?;
+            note(self.res[self.at(t, c)])?;
             let prev = traj[t - 1];
             if prev != c {
                 // Who is in `c` at step t - 1 and in `prev` at step t swaps with us.
                 let before = if t == 1 {
                     self.occ[c as usize]
                 } else {
-                    self.res[(t - 2) * self.cells + c as usize]
+                    self.res[self.at(t - 1, c)]
                 };
-                if before != NONE && self.res[(t - 1) * self.cells + prev as usize] == before {
+                if before != NONE && self.res[self.at(t, prev)] == before {
                     note(before)?;
                 }
             }
@@ -480,11 +491,7 @@ impl Epibt {
             ctx.cands[i] = Some(c);
         }
         let cands = ctx.cands[i].take().unwrap_or_default();
-        let old = (
-            ctx.chosen[i],
-            std::mem::take(&mut ctx.traj[i]),
-            ctx.value[i],
-        );
+        let old = (ctx.chosen[i], ctx.traj[i], ctx.value[i]);
         let was_planned = ctx.planned[i];
         ctx.planned[i] = true;
         ctx.visited[i] = ctx.attempt;
@@ -498,7 +505,7 @@ impl Epibt {
             let Ok(blocker) = self.blockers(i, &cand.traj) else {
                 continue;
             };
-            (ctx.chosen[i], ctx.traj[i], ctx.value[i]) = (cand.op, cand.traj.clone(), cand.value);
+            (ctx.chosen[i], ctx.traj[i], ctx.value[i]) = (cand.op, cand.traj, cand.value);
             match blocker {
                 None => {
                     self.hold(ctx, i);
@@ -520,7 +527,7 @@ impl Epibt {
                     if !free {
                         continue;
                     }
-                    let old_j = (ctx.chosen[j], ctx.traj[j].clone(), ctx.value[j]);
+                    let old_j = (ctx.chosen[j], ctx.traj[j], ctx.value[j]);
                     self.release(ctx, j);
                     self.hold(ctx, i);
                     outcome = self.search(ctx, j, before, improve);
@@ -578,12 +585,13 @@ impl Epibt {
     /// counts as t − W − 1), less the operation's eagerness (moving earlier is better). A
     /// robot without a goal prefers moving least.
     fn rank(&self, ctx: &Ctx, i: usize) -> Vec<Cand> {
-        let mut seen = std::collections::HashSet::new();
+        // Operations with the same cells and end heading are one: keep the first.
         let mut out: Vec<Cand> = (1..self.ops.len())
             .filter_map(|k| self.cand(ctx, i, k))
-            .filter(|c| seen.insert((c.traj.clone(), c.dir)))
             .collect();
-        out.sort_by_key(|c| (c.value, c.op));
+        out.sort_unstable_by_key(|c| (c.traj, c.dir, c.op));
+        out.dedup_by_key(|c| (c.traj, c.dir));
+        out.sort_unstable_by_key(|c| (c.value, c.op));
         out
     }
 
@@ -592,12 +600,11 @@ impl Epibt {
         let s0 = ctx.states[i];
         let w = self.w as i64;
         let mut s = s0;
-        let mut traj = Vec::with_capacity(self.w + 1);
-        traj.push(s.loc);
+        let mut traj = [s.loc; MAX_W + 1];
         let mut reached = None;
         for (t, &a) in self.ops[k].iter().enumerate() {
             s = apply(ctx.map, ctx.model, s, a).ok()?;
-            traj.push(s.loc);
+            traj[t + 1..].fill(s.loc);
             if reached.is_none() && ctx.goals[i] == Some(s.loc) {
                 reached = Some(t as i64 + 1);
             }
@@ -606,7 +613,7 @@ impl Epibt {
             (Some(_), Some(t)) => (t - w - 1) * STEP - self.eager[k],
             (Some(_), None) => Self::h(ctx, i, s) as i64 * STEP - self.eager[k],
             (None, _) => {
-                let moved = traj.iter().filter(|&&c| c != s0.loc).count() as i64;
+                let moved = traj[..=self.w].iter().filter(|&&c| c != s0.loc).count() as i64;
                 moved * STEP - self.eager[k]
             }
         };
