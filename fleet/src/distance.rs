@@ -272,8 +272,14 @@ struct Entry {
 impl DistanceCache {
     /// A cache over `grid` holding at most `max_bytes` of tables (at least one table).
     pub fn new(grid: Grid, max_bytes: usize) -> Self {
+        let tables = max_bytes / Table::bytes(&grid).max(1);
+        Self::with_capacity(grid, tables)
+    }
+
+    /// A cache over `grid` holding at most `tables` tables (at least one).
+    pub fn with_capacity(grid: Grid, tables: usize) -> Self {
         Self {
-            capacity: (max_bytes / Table::bytes(&grid).max(1)).max(1),
+            capacity: tables.max(1),
             grid,
             tables: HashMap::new(),
             clock: 1,

@@ -18,6 +18,7 @@
 mod epibt;
 mod guide;
 mod motion;
+mod nearest;
 mod pibt;
 mod problem;
 mod runner;

@@ -29,7 +29,9 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PlannerParams {
-    /// Memory bound of the distance-table cache in bytes (default 1 GiB).
+    /// Budget of the distance-table cache in bytes (default 1 GiB), tables counted at their
+    /// full-grid size (2 or 4 bytes per grid cell; they store passable cells only, so they
+    /// take less): the count decides how many robots plan on true distances.
     pub cache_bytes: usize,
     /// Seed of the tie-breaking (default 0).
     pub seed: u64,
@@ -308,7 +310,14 @@ impl Planner {
             (wlns.is_none() && window >= 2).then(|| Epibt::new(map, model, window, inherit));
         let tie = (0..agents).map(|_| rng.random()).collect();
         let cells = map.width * map.height;
-        let mut cache = DistanceCache::new(grid, params.cache_bytes);
+        // The table count changes plans, not only memory: robots beyond it plan on Manhattan
+        // distances. GAME flowed at ~100 ms per step with ~2100 tables and slowed to the
+        // budget with all ~12,000 (README, session 16), so tables are counted at their
+        // full-grid size, as before they stored passable cells only (same counts as then;
+        // less memory: 86 KB instead of 510 KB a table on brc202d).
+        let full_grid_table = Table::bytes(&grid) / (grid.passable_count() + 1) * grid.size();
+        let tables = params.cache_bytes / full_grid_table.max(1);
+        let mut cache = DistanceCache::with_capacity(grid, tables);
         let corridor_map = cache.corridor_share() >= params.lane_min_corridor_share;
         let lane_penalty = if !corridor_map && density <= params.lns_max_density {
             params.sparse_lane_penalty

@@ -3,6 +3,7 @@
 //! cost = distance to the first errand + `task_length_weight` × the task's own errand path,
 //! by the Hungarian method for small batches and greedily (nearest candidates) for large ones.
 
+use super::nearest::Buckets;
 use super::pibt::Planner;
 use super::sim::Simulator;
 use crate::assign;
@@ -247,7 +248,14 @@ impl Scheduler {
         } else {
             None
         };
-        let mut result = result.unwrap_or_else(|| self.greedy(&batch, tasks.len(), cost, deadline));
+        let mut result = result.unwrap_or_else(|| {
+            let bounds = Bounds {
+                robot_xy: &robot_xy,
+                task_xy: &task_xy,
+                extra: &extra,
+            };
+            self.greedy(&batch, tasks.len(), cost, &bounds, deadline)
+        });
         // Cap the number of working robots: in very dense fleets idle robots that only make
         // way can move more tasks than robots all fighting for cells. Keep the cheapest.
         let busy = schedule.iter().filter(|t| t.is_some()).count();
@@ -284,15 +292,19 @@ impl Scheduler {
         cap.max(floor).ceil() as usize
     }
 
-    /// Greedy over each robot's nearest candidates, in rounds until robots or tasks run out.
-    /// Past `deadline`, robots not yet costed wait for the next step.
+    /// Greedy over each robot's cheapest candidates, in rounds until robots or tasks run out.
+    /// Past `deadline`, robots not yet costed wait for the next step. With many tasks a
+    /// robot's candidates come from [`Buckets::k_best`] (the same pairs, found without
+    /// costing every task; `cost` must be at least Manhattan distance + extra).
     fn greedy(
         &self,
         batch: &[usize],
         n_tasks: usize,
         cost: impl Fn(usize, usize) -> i64,
+        bounds: &Bounds,
         deadline: Option<Instant>,
     ) -> Vec<Option<usize>> {
+        const BUCKETS_FROM_TASKS: usize = 256;
         let k = self.params.candidates_per_robot.max(1);
         let mut out = vec![None; batch.len()];
         let mut task_free = vec![true; n_tasks];
@@ -304,12 +316,26 @@ impl Scheduler {
             }
             let mut cands = Vec::with_capacity(open.len() * k);
             let mut row = Vec::with_capacity(free_tasks.len());
+            let buckets = (free_tasks.len() >= BUCKETS_FROM_TASKS).then(|| {
+                Buckets::new(
+                    free_tasks
+                        .iter()
+                        .map(|&t| (t, bounds.task_xy[t], bounds.extra[t])),
+                )
+            });
+            let mut scratch = Vec::new();
             for (n, &r) in open.iter().enumerate() {
                 if n % 64 == 0 && n > 0 && deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
                 }
+                let a = batch[r];
+                if let Some(b) = &buckets {
+                    let best = b.k_best(bounds.robot_xy[a], k, |t| cost(a, t), &mut scratch);
+                    cands.extend(best.into_iter().map(|(c, t)| (c, r, t)));
+                    continue;
+                }
                 row.clear();
-                row.extend(free_tasks.iter().map(|&t| (cost(batch[r], t), r, t)));
+                row.extend(free_tasks.iter().map(|&t| (cost(a, t), r, t)));
                 if row.len() > k {
                     row.select_nth_unstable(k - 1);
                     row.truncate(k);
@@ -333,4 +359,12 @@ impl Scheduler {
         }
         out
     }
+}
+
+/// What the greedy needs for lower bounds of pair costs: robot cells (by robot id), first
+/// errand cells and extra costs (by task position).
+struct Bounds<'a> {
+    robot_xy: &'a [(u32, u32)],
+    task_xy: &'a [(u32, u32)],
+    extra: &'a [i64],
 }
