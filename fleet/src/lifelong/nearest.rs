@@ -51,14 +51,15 @@ impl Buckets {
 
     /// The `k` smallest `(cost(t), t)` over all tasks for a robot at `(x, y)`, in no order.
     /// `cost(t)` must be at least the Manhattan distance to the task plus its extra.
-    /// `scratch` is reused between calls.
-    pub fn k_best(
+    /// `scratch` is reused between calls, so a call does not allocate.
+    pub fn k_best<'s>(
         &self,
         (x, y): (u32, u32),
         k: usize,
         cost: impl Fn(usize) -> i64,
-        scratch: &mut Vec<(i64, usize)>,
-    ) -> Vec<(i64, usize)> {
+        scratch: &'s mut Scratch,
+    ) -> impl Iterator<Item = (i64, usize)> + 's {
+        let Scratch { order, best } = scratch;
         let gap = |p: u32, lo: u32| {
             if p < lo {
                 lo - p
@@ -66,14 +67,14 @@ impl Buckets {
                 p.saturating_sub(lo + SIDE - 1)
             }
         };
-        scratch.clear();
-        scratch.extend(self.buckets.iter().enumerate().map(|(i, b)| {
+        order.clear();
+        order.extend(self.buckets.iter().enumerate().map(|(i, b)| {
             let d = gap(x, b.x0) + gap(y, b.y0);
             (d as i64 + b.min_extra, i)
         }));
-        scratch.sort_unstable();
-        let mut best: BinaryHeap<(i64, usize)> = BinaryHeap::with_capacity(k + 1);
-        for &(bound, i) in scratch.iter() {
+        order.sort_unstable();
+        best.clear();
+        for &(bound, i) in order.iter() {
             if best.len() == k && best.peek().is_some_and(|&(c, _)| bound > c) {
                 break;
             }
@@ -87,8 +88,15 @@ impl Buckets {
                 }
             }
         }
-        best.into_vec()
+        best.drain()
     }
+}
+
+/// Buffers of [`Buckets::k_best`], kept between calls.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    order: Vec<(i64, usize)>,
+    best: BinaryHeap<(i64, usize)>,
 }
 
 #[cfg(test)]
@@ -113,7 +121,7 @@ mod tests {
                 .map(|_| rng.random_range(0..30) * (rng.random_range(0..3) / 2))
                 .collect();
             let buckets = Buckets::new(tasks.iter().enumerate().map(|(t, &(xy, e))| (t, xy, e)));
-            let mut scratch = Vec::new();
+            let mut scratch = Scratch::default();
             for _ in 0..20 {
                 let (x, y) = (rng.random_range(0..300u32), rng.random_range(0..200u32));
                 let cost = |t: usize| {
@@ -124,7 +132,7 @@ mod tests {
                 let mut all: Vec<(i64, usize)> = (0..n).map(|t| (cost(t), t)).collect();
                 all.sort_unstable();
                 all.truncate(k);
-                let mut got = buckets.k_best((x, y), k, cost, &mut scratch);
+                let mut got: Vec<_> = buckets.k_best((x, y), k, cost, &mut scratch).collect();
                 got.sort_unstable();
                 assert_eq!(got, all, "round {round}, robot at ({x}, {y}), k {k}");
             }

@@ -3,7 +3,7 @@
 //! cost = distance to the first errand + `task_length_weight` × the task's own errand path,
 //! by the Hungarian method for small batches and greedily (nearest candidates) for large ones.
 
-use super::nearest::Buckets;
+use super::nearest::{Buckets, Scratch};
 use super::pibt::Planner;
 use super::sim::Simulator;
 use crate::assign;
@@ -214,26 +214,28 @@ impl Scheduler {
         let now = sim.step_index() as u64;
         let info = assign::TaskInfo::default();
         let cp = assign::CostParams::default();
-        // Look tables and coordinates up once per task and robot, not once per pair: GAME's
-        // first step costs up to 6500 free robots against ~9750 tasks within the deadline.
+        // Look tables up once per task, not once per pair.
         let tabs: Vec<_> = firsts.iter().map(|&e| planner.cache.get(e)).collect();
-        let width = sim.map().width as u32;
-        let xy = |c: u32| (c % width, c / width);
-        let task_xy: Vec<(u32, u32)> = firsts.iter().map(|&e| xy(e)).collect();
-        let robot_xy: Vec<(u32, u32)> = states.iter().map(|s| xy(s.loc)).collect();
+        let cache = &planner.cache;
+        // With no priority or deadline (`info`), a pair costs its travel (a table's distance,
+        // at least the Manhattan one) + extra: the lower bound the greedy's buckets rely on.
         let cost = |a: usize, k: usize| {
+            let from = states[a].loc;
             let travel = match &tabs[k] {
-                Some(t) => match t.get(states[a].loc) {
+                Some(t) => match t.get(from) {
                     crate::distance::UNREACHABLE => u32::MAX as u64 / 4,
                     d => d as u64,
                 },
-                None => {
-                    let ((ax, ay), (tx, ty)) = (robot_xy[a], task_xy[k]);
-                    (ax.abs_diff(tx) + ay.abs_diff(ty)) as u64
-                }
+                None => cache.manhattan(from, firsts[k]) as u64,
             };
             assign::cost(travel, &info, now, &cp) + extra[k]
         };
+        let xy = |c: u32| {
+            let (x, y) = sim.map().coords(c as usize);
+            (x as u32, y as u32)
+        };
+        let task_xy: Vec<(u32, u32)> = firsts.iter().map(|&e| xy(e)).collect();
+        let robot_xy: Vec<(u32, u32)> = states.iter().map(|s| xy(s.loc)).collect();
         let use_hungarian = match self.params.method {
             SchedulerMethod::Hungarian => true,
             SchedulerMethod::Greedy => false,
@@ -323,7 +325,7 @@ impl Scheduler {
                         .map(|&t| (t, bounds.task_xy[t], bounds.extra[t])),
                 )
             });
-            let mut scratch = Vec::new();
+            let mut scratch = Scratch::default();
             for (n, &r) in open.iter().enumerate() {
                 if n % 64 == 0 && n > 0 && deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
@@ -331,7 +333,7 @@ impl Scheduler {
                 let a = batch[r];
                 if let Some(b) = &buckets {
                     let best = b.k_best(bounds.robot_xy[a], k, |t| cost(a, t), &mut scratch);
-                    cands.extend(best.into_iter().map(|(c, t)| (c, r, t)));
+                    cands.extend(best.map(|(c, t)| (c, r, t)));
                     continue;
                 }
                 row.clear();
