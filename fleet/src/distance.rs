@@ -105,6 +105,9 @@ pub fn bfs_from(grid: &Grid, source: Cell) -> Vec<u32> {
 pub struct Table {
     slots: Arc<[u32]>,
     dist: Dist,
+    /// Heading-aware (rotation model): four entries per cell, the cost from each heading
+    /// (0=E, 1=S, 2=W, 3=N) with every 90° turn a step; see [`DistanceCache::set_headings`].
+    headings: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +130,7 @@ impl Table {
         Self {
             slots: grid.slots().clone(),
             dist,
+            headings: false,
         }
     }
 
@@ -140,11 +144,12 @@ impl Table {
                 packed[slots[v] as usize] = x;
             }
         }
-        Self::from_slots(grid, packed)
+        Self::from_slots(grid, packed, false)
     }
 
-    /// A table from distances indexed by [`Grid::slots`] ([`UNREACHABLE`] for none).
-    fn from_slots(grid: &Grid, d: Vec<u32>) -> Self {
+    /// A table from distances indexed by [`Grid::slots`] ([`UNREACHABLE`] for none), or
+    /// by `slot * 4 + heading` if `headings`.
+    fn from_slots(grid: &Grid, d: Vec<u32>, headings: bool) -> Self {
         let dist = if Self::compact(grid) {
             let small = |x: u32| match x {
                 UNREACHABLE => u16::MAX,
@@ -157,6 +162,7 @@ impl Table {
         Self {
             slots: grid.slots().clone(),
             dist,
+            headings,
         }
     }
 
@@ -165,16 +171,37 @@ impl Table {
         grid.passable_count() < u16::MAX as usize
     }
 
-    /// Distance from `v` to the goal, or [`UNREACHABLE`].
+    /// Distance from `v` to the goal, or [`UNREACHABLE`] (heading-aware: from the best
+    /// heading).
     #[inline]
     pub fn get(&self, v: Cell) -> u32 {
         let s = self.slots[v as usize] as usize;
+        if self.headings {
+            return (0..4)
+                .map(|h| self.entry(4 * s + h))
+                .min()
+                .unwrap_or(UNREACHABLE);
+        }
+        self.entry(s)
+    }
+
+    /// Heading-aware tables: the cost from `v` facing `heading` (every turn a step);
+    /// `None` for a plain table.
+    #[inline]
+    pub fn get_heading(&self, v: Cell, heading: u8) -> Option<u32> {
+        let s = self.slots[v as usize] as usize;
+        self.headings
+            .then(|| self.entry(4 * s + (heading & 3) as usize))
+    }
+
+    #[inline]
+    fn entry(&self, k: usize) -> u32 {
         match &self.dist {
             Dist::Small(t) => {
-                let d = t[s];
+                let d = t[k];
                 if d == u16::MAX { UNREACHABLE } else { d as u32 }
             }
-            Dist::Large(t) => t[s],
+            Dist::Large(t) => t[k],
         }
     }
 
@@ -261,6 +288,10 @@ pub struct DistanceCache {
     /// horizontal steps should run east (see [`Self::set_lane_penalty`]).
     col_south: Vec<bool>,
     row_east: Vec<bool>,
+    /// Heading-aware tables (see [`Self::set_headings`]): per cell and heading h, the cell a
+    /// robot facing h leaves to enter it (`u32::MAX` for none) and that step's cost. Empty
+    /// when off.
+    behind: Vec<[(Cell, u16); 4]>,
 }
 
 #[derive(Debug)]
@@ -287,6 +318,7 @@ impl DistanceCache {
             lane_penalty: 0,
             col_south: Vec::new(),
             row_east: Vec::new(),
+            behind: Vec::new(),
         }
     }
 
@@ -305,6 +337,48 @@ impl DistanceCache {
         let c = Corridors::of(&self.grid);
         self.col_south = alternate(&c.cols);
         self.row_east = alternate(&c.rows);
+        if self.headings() {
+            self.set_headings(true);
+        }
+    }
+
+    /// Makes tables heading-aware for the rotation model: the cost from each cell and
+    /// heading, every 90° turn a step ([`Table::get_heading`]). Shortest cell paths on an
+    /// open map are many and some turn at every step (under lanes, the cheapest ones zigzag
+    /// between rows and columns that run the right way); a robot pays a step per turn.
+    /// Tables take four times the memory. Clears the cache.
+    pub fn set_headings(&mut self, on: bool) {
+        self.tables.clear();
+        self.behind.clear();
+        if !on {
+            return;
+        }
+        let g = &self.grid;
+        let none = (u32::MAX, 0);
+        let mut behind = vec![[none; 4]; g.size()];
+        for c in (0..g.size() as Cell).filter(|&c| g.is_passable(c)) {
+            let (x, y) = g.xy(c);
+            for (h, b) in behind[c as usize].iter_mut().enumerate() {
+                let from = match h {
+                    0 => x.checked_sub(1).map(|px| (px, y)),
+                    1 => y.checked_sub(1).map(|py| (x, py)),
+                    2 => Some((x + 1, y)),
+                    _ => Some((x, y + 1)),
+                };
+                if let Some((px, py)) = from.filter(|&(px, py)| px < g.width && py < g.height) {
+                    let p = g.cell(px, py);
+                    if g.is_passable(p) {
+                        *b = (p, self.move_cost(p, c));
+                    }
+                }
+            }
+        }
+        self.behind = behind;
+    }
+
+    /// Whether tables are heading-aware.
+    pub fn headings(&self) -> bool {
+        !self.behind.is_empty()
     }
 
     /// The lane penalty in use (0: none).
@@ -365,7 +439,9 @@ impl DistanceCache {
                 .map(|(&g, _)| g)?;
             self.tables.remove(&victim);
         }
-        let table = Arc::new(if self.lane_penalty > 0 {
+        let table = Arc::new(if self.headings() {
+            self.headed(goal)
+        } else if self.lane_penalty > 0 {
             self.lanes(goal)
         } else {
             Table::bfs(&self.grid, goal)
@@ -416,6 +492,57 @@ impl DistanceCache {
         1 + if against { self.lane_penalty } else { 0 }
     }
 
+    /// Cost of the step from `a` to its neighbour `b` (1, or under the lanes more).
+    fn move_cost(&self, a: Cell, b: Cell) -> u16 {
+        if self.lane_penalty > 0 {
+            self.step_cost(a, b)
+        } else {
+            1
+        }
+    }
+
+    /// Dijkstra over (cell, heading) states toward `goal` reached in any heading: a forward
+    /// step costs [`Self::move_cost`], a 90° turn 1. Entry `4 × slot + h` is the cost from
+    /// the cell of `slot` facing `h`. Dial's buckets as in [`Self::lanes`].
+    fn headed(&self, goal: Cell) -> Table {
+        let g = &self.grid;
+        let slots = g.slots();
+        let mut dist = vec![UNREACHABLE; 4 * (g.passable_count() + 1)];
+        let at = |c: Cell, h: u8| 4 * slots[c as usize] as usize + h as usize;
+        if g.is_passable(goal) {
+            let ring = self.lane_penalty as usize + 2;
+            let mut buckets: Vec<Vec<(Cell, u8)>> = vec![Vec::new(); ring];
+            for h in 0..4 {
+                dist[at(goal, h)] = 0;
+                buckets[0].push((goal, h));
+            }
+            let (mut d, mut queued) = (0u32, 4usize);
+            while queued > 0 {
+                let mut bucket = std::mem::take(&mut buckets[d as usize % ring]);
+                queued -= bucket.len();
+                for &(c, h) in &bucket {
+                    if dist[at(c, h)] != d {
+                        continue;
+                    }
+                    let (p, cost) = self.behind[c as usize][h as usize];
+                    let back = (p != u32::MAX).then_some((p, h, d + cost as u32));
+                    let turned = [(h + 1) % 4, (h + 3) % 4].map(|t| Some((c, t, d + 1)));
+                    for (p, ph, nd) in turned.into_iter().chain([back]).flatten() {
+                        if nd < dist[at(p, ph)] {
+                            dist[at(p, ph)] = nd;
+                            buckets[nd as usize % ring].push((p, ph));
+                            queued += 1;
+                        }
+                    }
+                }
+                bucket.clear();
+                buckets[d as usize % ring] = bucket;
+                d += 1;
+            }
+        }
+        Table::from_slots(g, dist, true)
+    }
+
     /// Dijkstra toward `goal` with lane costs: entry `c` is the cost from `c` to `goal`. Step
     /// costs are 1 or `1 + penalty`, so the queue is a ring of `penalty + 2` buckets, one per
     /// cost (Dial's algorithm): a cell is settled when its bucket comes round, with no heap.
@@ -452,7 +579,7 @@ impl DistanceCache {
                 d += 1;
             }
         }
-        Table::from_slots(&self.grid, dist)
+        Table::from_slots(&self.grid, dist, false)
     }
 }
 
@@ -604,6 +731,79 @@ mod tests {
                 let plain = Table::bfs(&grid, goal);
                 assert!((0..grid.size() as Cell).all(|v| table.get(v) >= plain.get(v)));
                 assert!((0..grid.size() as Cell).any(|v| table.get(v) > plain.get(v)));
+            }
+        }
+    }
+
+    /// Heading-aware tables hold the least cost over (cell, heading) states under the
+    /// rotation model (forward along the heading at the lane cost, a 90° turn 1), found here
+    /// by relaxing the model's moves to a fixed point.
+    #[test]
+    fn heading_tables_are_least_costs_of_the_rotation_model() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/random-32-32-20.map");
+        let map = courier_core::formats::movingai::read_map(path).unwrap();
+        let grid = Grid::new(&map).unwrap();
+        let forward = |c: Cell, h: usize| {
+            let (x, y) = grid.xy(c);
+            let (dx, dy) = [(1, 0), (0, 1), (-1, 0), (0, -1)][h];
+            let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+            let inside = nx >= 0 && ny >= 0 && nx < grid.width as i64 && ny < grid.height as i64;
+            inside
+                .then(|| grid.cell(nx as u32, ny as u32))
+                .filter(|&n| grid.is_passable(n))
+        };
+        for penalty in [0, 2] {
+            let mut cache = DistanceCache::new(grid.clone(), 1 << 24);
+            if penalty > 0 {
+                cache.set_lane_penalty(penalty);
+            }
+            cache.set_headings(true);
+            assert!(cache.headings());
+            let passable: Vec<Cell> = (0..grid.size() as Cell)
+                .filter(|&v| grid.is_passable(v))
+                .collect();
+            for goal in [passable[0], passable[500]] {
+                let table = cache.ensure(goal).unwrap();
+                let mut want = vec![[UNREACHABLE; 4]; grid.size()];
+                want[goal as usize] = [0; 4];
+                let mut changed = true;
+                while changed {
+                    changed = false;
+                    for &c in &passable {
+                        for h in 0..4 {
+                            let mut best = want[c as usize][h];
+                            for t in [(h + 1) % 4, (h + 3) % 4] {
+                                best = best.min(want[c as usize][t].saturating_add(1));
+                            }
+                            if let Some(n) = forward(c, h) {
+                                let step = cache.move_cost(c, n) as u32;
+                                best = best.min(want[n as usize][h].saturating_add(step));
+                            }
+                            if best < want[c as usize][h] {
+                                want[c as usize][h] = best;
+                                changed = true;
+                            }
+                        }
+                    }
+                }
+                let plain = Table::bfs(&grid, goal);
+                let mut turned = false;
+                for &c in &passable {
+                    for h in 0..4u8 {
+                        let got = table.get_heading(c, h).unwrap();
+                        assert_eq!(
+                            got, want[c as usize][h as usize],
+                            "penalty {penalty}, cell {c}, heading {h}"
+                        );
+                    }
+                    assert_eq!(table.get(c), *want[c as usize].iter().min().unwrap());
+                    assert!(table.get(c) >= plain.get(c));
+                    turned |= table.get(c) > plain.get(c);
+                }
+                // Turns cost: somewhere the best heading still needs more than the cell path.
+                assert!(turned);
+                assert_eq!(plain.get_heading(goal, 0), None);
             }
         }
     }

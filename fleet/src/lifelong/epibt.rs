@@ -563,10 +563,17 @@ impl Epibt {
         }
     }
 
-    /// Orientation-aware cost-to-go of robot `i` at `s` (0 at its goal).
+    /// Orientation-aware cost-to-go of robot `i` at `s` (0 at its goal): read at its heading
+    /// from a heading-aware table, else the best first move's turns + 1 + cell distance.
     fn h(ctx: &Ctx, i: usize, s: AgentState) -> u64 {
         if ctx.goals[i].is_none_or(|g| g == s.loc) {
             return 0;
+        }
+        if let Some(d) = ctx.tables[i]
+            .as_ref()
+            .and_then(|t| t.get_heading(s.loc, s.dir))
+        {
+            return if d == UNREACHABLE { 1 << 20 } else { d as u64 };
         }
         match ctx.model {
             MotionModel::FourConnected => Self::dist(ctx, i, s.loc),

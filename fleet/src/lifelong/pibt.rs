@@ -163,6 +163,10 @@ pub struct PlannerParams {
     /// (default false: with `--step-time-ms 0` it did 1184 tasks against 1175 on RANDOM-02,
     /// 8070 against 8018 on CITY-02, but 1160 against 1284 on RANDOM-03).
     pub lns_release_at_goal: bool,
+    /// EPIBT, rotation model: in fleets denser than this many robots per free cell
+    /// (default 0.35), distance tables are heading-aware (every turn a step; see
+    /// [`DistanceCache::set_headings`]); above 1, never.
+    pub headings_min_density: f64,
 }
 
 impl PlannerParams {
@@ -212,6 +216,7 @@ impl Default for PlannerParams {
             lns_max_density: 0.35,
             lns_max_agents: 2000,
             lns_release_at_goal: false,
+            headings_min_density: 0.35,
         }
     }
 }
@@ -315,7 +320,12 @@ impl Planner {
         // budget with all ~12,000 (README, session 16), so tables are counted at their
         // full-grid size, as before they stored passable cells only (same counts as then;
         // less memory: 86 KB instead of 510 KB a table on brc202d).
-        let full_grid_table = Table::bytes(&grid) / (grid.passable_count() + 1) * grid.size();
+        let headings = epibt.is_some()
+            && model == MotionModel::Rotation
+            && density > params.headings_min_density;
+        let full_grid_table = Table::bytes(&grid) / (grid.passable_count() + 1)
+            * grid.size()
+            * if headings { 4 } else { 1 };
         let tables = params.cache_bytes / full_grid_table.max(1);
         let mut cache = DistanceCache::with_capacity(grid, tables);
         let corridor_map = cache.corridor_share() >= params.lane_min_corridor_share;
@@ -327,6 +337,7 @@ impl Planner {
         if lane_penalty > 0 && (corridor_map || epibt.is_some()) {
             cache.set_lane_penalty(lane_penalty);
         }
+        cache.set_headings(headings);
         Ok(Self {
             cache,
             params,
