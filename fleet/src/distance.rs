@@ -105,9 +105,11 @@ pub fn bfs_from(grid: &Grid, source: Cell) -> Vec<u32> {
 pub struct Table {
     slots: Arc<[u32]>,
     dist: Dist,
-    /// Heading-aware (rotation model): four entries per cell, the cost from each heading
-    /// (0=E, 1=S, 2=W, 3=N) with every 90° turn a step; see [`DistanceCache::set_headings`].
-    headings: bool,
+    /// Heading-aware tables (rotation model; see [`DistanceCache::set_headings`]): `dist`
+    /// holds the cost from the best heading, and per cell one byte the extra cost from each
+    /// heading h (0=E, 1=S, 2=W, 3=N) in bits 2h..2h+2. The extra is at most 2, the turns to
+    /// the best heading, so a heading-aware table takes 3 bytes a cell instead of 8.
+    turns: Option<Box<[u8]>>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,7 +132,7 @@ impl Table {
         Self {
             slots: grid.slots().clone(),
             dist,
-            headings: false,
+            turns: None,
         }
     }
 
@@ -144,12 +146,12 @@ impl Table {
                 packed[slots[v] as usize] = x;
             }
         }
-        Self::from_slots(grid, packed, false)
+        Self::from_slots(grid, packed, None)
     }
 
-    /// A table from distances indexed by [`Grid::slots`] ([`UNREACHABLE`] for none), or
-    /// by `slot * 4 + heading` if `headings`.
-    fn from_slots(grid: &Grid, d: Vec<u32>, headings: bool) -> Self {
+    /// A table from distances indexed by [`Grid::slots`] ([`UNREACHABLE`] for none), with
+    /// the extra cost per heading (see `turns`) for a heading-aware one.
+    fn from_slots(grid: &Grid, d: Vec<u32>, turns: Option<Box<[u8]>>) -> Self {
         let dist = if Self::compact(grid) {
             let small = |x: u32| match x {
                 UNREACHABLE => u16::MAX,
@@ -162,7 +164,7 @@ impl Table {
         Self {
             slots: grid.slots().clone(),
             dist,
-            headings,
+            turns,
         }
     }
 
@@ -175,14 +177,7 @@ impl Table {
     /// heading).
     #[inline]
     pub fn get(&self, v: Cell) -> u32 {
-        let s = self.slots[v as usize] as usize;
-        if self.headings {
-            return (0..4)
-                .map(|h| self.entry(4 * s + h))
-                .min()
-                .unwrap_or(UNREACHABLE);
-        }
-        self.entry(s)
+        self.entry(self.slots[v as usize] as usize)
     }
 
     /// Heading-aware tables: the cost from `v` facing `heading` (every turn a step);
@@ -190,8 +185,11 @@ impl Table {
     #[inline]
     pub fn get_heading(&self, v: Cell, heading: u8) -> Option<u32> {
         let s = self.slots[v as usize] as usize;
-        self.headings
-            .then(|| self.entry(4 * s + (heading & 3) as usize))
+        let turns = self.turns.as_ref()?;
+        Some(match self.entry(s) {
+            UNREACHABLE => UNREACHABLE,
+            d => d + (turns[s] >> (2 * (heading & 3)) & 3) as u32,
+        })
     }
 
     #[inline]
@@ -205,10 +203,10 @@ impl Table {
         }
     }
 
-    /// Bytes a table of `grid` takes.
-    pub fn bytes(grid: &Grid) -> usize {
+    /// Bytes a table of `grid` takes (plain, or heading-aware with `headings`).
+    pub fn bytes(grid: &Grid, headings: bool) -> usize {
         let per_cell = if Self::compact(grid) { 2 } else { 4 };
-        per_cell * (grid.passable_count() + 1)
+        (per_cell + headings as usize) * (grid.passable_count() + 1)
     }
 }
 
@@ -303,7 +301,7 @@ struct Entry {
 impl DistanceCache {
     /// A cache over `grid` holding at most `max_bytes` of tables (at least one table).
     pub fn new(grid: Grid, max_bytes: usize) -> Self {
-        let tables = max_bytes / Table::bytes(&grid).max(1);
+        let tables = max_bytes / Table::bytes(&grid, false).max(1);
         Self::with_capacity(grid, tables)
     }
 
@@ -540,7 +538,19 @@ impl DistanceCache {
                 d += 1;
             }
         }
-        Table::from_slots(g, dist, true)
+        // The best heading's cost, and each heading's extra (at most 2 turns) in 2 bits.
+        let mut best = Vec::with_capacity(g.passable_count() + 1);
+        let mut turns = Vec::with_capacity(g.passable_count() + 1);
+        for s in dist.chunks_exact(4) {
+            let min = *s.iter().min().unwrap_or(&UNREACHABLE);
+            best.push(min);
+            let extra = |h: usize| match s[h] {
+                UNREACHABLE => 0,
+                d => (d - min).min(3) as u8,
+            };
+            turns.push((0..4).fold(0u8, |b, h| b | extra(h) << (2 * h)));
+        }
+        Table::from_slots(g, best, Some(turns.into_boxed_slice()))
     }
 
     /// Dijkstra toward `goal` with lane costs: entry `c` is the cost from `c` to `goal`. Step
@@ -579,7 +589,7 @@ impl DistanceCache {
                 d += 1;
             }
         }
-        Table::from_slots(&self.grid, dist, false)
+        Table::from_slots(&self.grid, dist, None)
     }
 }
 
@@ -658,7 +668,7 @@ mod tests {
         let cached = cache.ensure(goal).unwrap();
         // Tables hold the passable cells only (26 of 35), plus one slot for all blocked ones.
         assert_eq!(grid.passable_count(), 26);
-        assert_eq!((small.len(), Table::bytes(&grid)), (27, 54));
+        assert_eq!((small.len(), Table::bytes(&grid, false)), (27, 54));
         let mut cells = Vec::new();
         for v in 0..grid.size() as Cell {
             let s = grid.slots()[v as usize] as usize;

@@ -65,7 +65,7 @@ impl Guidance {
         max_bytes: usize,
     ) -> Self {
         let cells = map.width * map.height;
-        let per = Table::bytes(grid);
+        let per = Table::bytes(grid, false);
         Self {
             map: map.clone(),
             grid: grid.clone(),

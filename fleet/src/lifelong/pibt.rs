@@ -323,10 +323,13 @@ impl Planner {
         let headings = epibt.is_some()
             && model == MotionModel::Rotation
             && density > params.headings_min_density;
-        let full_grid_table = Table::bytes(&grid) / (grid.passable_count() + 1)
-            * grid.size()
-            * if headings { 4 } else { 1 };
-        let tables = params.cache_bytes / full_grid_table.max(1);
+        // A heading-aware table takes 3 bytes a passable cell: at most a plain one over the
+        // full grid where a third of the cells are blocked (CITY, GAME, WAREHOUSE), more on
+        // open maps (RANDOM), where it is counted at its own size.
+        let full_grid_table =
+            Table::bytes(&grid, false) / (grid.passable_count() + 1) * grid.size();
+        let table = full_grid_table.max(Table::bytes(&grid, headings));
+        let tables = params.cache_bytes / table.max(1);
         let mut cache = DistanceCache::with_capacity(grid, tables);
         let corridor_map = cache.corridor_share() >= params.lane_min_corridor_share;
         let lane_penalty = if !corridor_map && density <= params.lns_max_density {
