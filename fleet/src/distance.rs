@@ -286,10 +286,10 @@ pub struct DistanceCache {
     /// horizontal steps should run east (see [`Self::set_lane_penalty`]).
     col_south: Vec<bool>,
     row_east: Vec<bool>,
-    /// Heading-aware tables (see [`Self::set_headings`]): per cell and heading h, the cell a
-    /// robot facing h leaves to enter it (`u32::MAX` for none) and that step's cost. Empty
-    /// when off.
-    behind: Vec<[(Cell, u16); 4]>,
+    /// Heading-aware tables (see [`Self::set_headings`]): per passable cell (by
+    /// [`Grid::slots`]) and heading h, the slot of the cell a robot facing h leaves to enter
+    /// it (`u32::MAX` for none) and that step's cost. Empty when off.
+    behind: Vec<[(u32, u16); 4]>,
 }
 
 #[derive(Debug)]
@@ -352,11 +352,12 @@ impl DistanceCache {
             return;
         }
         let g = &self.grid;
+        let slots = g.slots();
         let none = (u32::MAX, 0);
-        let mut behind = vec![[none; 4]; g.size()];
+        let mut behind = vec![[none; 4]; g.passable_count()];
         for c in (0..g.size() as Cell).filter(|&c| g.is_passable(c)) {
             let (x, y) = g.xy(c);
-            for (h, b) in behind[c as usize].iter_mut().enumerate() {
+            for (h, b) in behind[slots[c as usize] as usize].iter_mut().enumerate() {
                 let from = match h {
                     0 => x.checked_sub(1).map(|px| (px, y)),
                     1 => y.checked_sub(1).map(|py| (x, py)),
@@ -366,7 +367,7 @@ impl DistanceCache {
                 if let Some((px, py)) = from.filter(|&(px, py)| px < g.width && py < g.height) {
                     let p = g.cell(px, py);
                     if g.is_passable(p) {
-                        *b = (p, self.move_cost(p, c));
+                        *b = (slots[p as usize], self.move_cost(p, c));
                     }
                 }
             }
@@ -500,37 +501,40 @@ impl DistanceCache {
     }
 
     /// Dijkstra over (cell, heading) states toward `goal` reached in any heading: a forward
-    /// step costs [`Self::move_cost`], a 90° turn 1. Entry `4 × slot + h` is the cost from
-    /// the cell of `slot` facing `h`. Dial's buckets as in [`Self::lanes`].
+    /// step costs [`Self::move_cost`], a 90° turn 1. State `4 × slot + h` is the cell of
+    /// `slot` facing `h`. Dial's buckets as in [`Self::lanes`].
     fn headed(&self, goal: Cell) -> Table {
         let g = &self.grid;
-        let slots = g.slots();
         let mut dist = vec![UNREACHABLE; 4 * (g.passable_count() + 1)];
-        let at = |c: Cell, h: u8| 4 * slots[c as usize] as usize + h as usize;
         if g.is_passable(goal) {
             let ring = self.lane_penalty as usize + 2;
-            let mut buckets: Vec<Vec<(Cell, u8)>> = vec![Vec::new(); ring];
-            for h in 0..4 {
-                dist[at(goal, h)] = 0;
-                buckets[0].push((goal, h));
+            let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); ring];
+            let first = 4 * g.slots()[goal as usize];
+            for state in first..first + 4 {
+                dist[state as usize] = 0;
+                buckets[0].push(state);
             }
             let (mut d, mut queued) = (0u32, 4usize);
             while queued > 0 {
                 let mut bucket = std::mem::take(&mut buckets[d as usize % ring]);
                 queued -= bucket.len();
-                for &(c, h) in &bucket {
-                    if dist[at(c, h)] != d {
+                for &state in &bucket {
+                    if dist[state as usize] != d {
                         continue;
                     }
-                    let (p, cost) = self.behind[c as usize][h as usize];
-                    let back = (p != u32::MAX).then_some((p, h, d + cost as u32));
-                    let turned = [(h + 1) % 4, (h + 3) % 4].map(|t| Some((c, t, d + 1)));
-                    for (p, ph, nd) in turned.into_iter().chain([back]).flatten() {
-                        if nd < dist[at(p, ph)] {
-                            dist[at(p, ph)] = nd;
-                            buckets[nd as usize % ring].push((p, ph));
+                    let (slot, h) = (state / 4, state % 4);
+                    let mut relax = |next: u32, nd: u32| {
+                        if nd < dist[next as usize] {
+                            dist[next as usize] = nd;
+                            buckets[nd as usize % ring].push(next);
                             queued += 1;
                         }
+                    };
+                    relax(4 * slot + (h + 1) % 4, d + 1);
+                    relax(4 * slot + (h + 3) % 4, d + 1);
+                    let (p, cost) = self.behind[slot as usize][h as usize];
+                    if p != u32::MAX {
+                        relax(4 * p + h, d + cost as u32);
                     }
                 }
                 bucket.clear();
