@@ -290,6 +290,8 @@ pub struct DistanceCache {
     /// [`Grid::slots`]) and heading h, the slot of the cell a robot facing h leaves to enter
     /// it (`u32::MAX` for none) and that step's cost. Empty when off.
     behind: Vec<[(u32, u16); 4]>,
+    /// The cell of each slot ([`Grid::slots`]).
+    cells: Vec<Cell>,
 }
 
 #[derive(Debug)]
@@ -309,7 +311,6 @@ impl DistanceCache {
     pub fn with_capacity(grid: Grid, tables: usize) -> Self {
         Self {
             capacity: tables.max(1),
-            grid,
             tables: HashMap::new(),
             clock: 1,
             computed: 0,
@@ -317,6 +318,10 @@ impl DistanceCache {
             col_south: Vec::new(),
             row_east: Vec::new(),
             behind: Vec::new(),
+            cells: (0..grid.size() as Cell)
+                .filter(|&c| grid.is_passable(c))
+                .collect(),
+            grid,
         }
     }
 
@@ -502,45 +507,22 @@ impl DistanceCache {
 
     /// Dijkstra over (cell, heading) states toward `goal` reached in any heading: a forward
     /// step costs [`Self::move_cost`], a 90° turn 1. State `4 × slot + h` is the cell of
-    /// `slot` facing `h`. Dial's buckets as in [`Self::lanes`].
+    /// `slot` facing `h`, by [`dial`].
     fn headed(&self, goal: Cell) -> Table {
         let g = &self.grid;
         let mut dist = vec![UNREACHABLE; 4 * (g.passable_count() + 1)];
         if g.is_passable(goal) {
-            let ring = self.lane_penalty as usize + 2;
-            let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); ring];
             let first = 4 * g.slots()[goal as usize];
-            for state in first..first + 4 {
-                dist[state as usize] = 0;
-                buckets[0].push(state);
-            }
-            let (mut d, mut queued) = (0u32, 4usize);
-            while queued > 0 {
-                let mut bucket = std::mem::take(&mut buckets[d as usize % ring]);
-                queued -= bucket.len();
-                for &state in &bucket {
-                    if dist[state as usize] != d {
-                        continue;
-                    }
-                    let (slot, h) = (state / 4, state % 4);
-                    let mut relax = |next: u32, nd: u32| {
-                        if nd < dist[next as usize] {
-                            dist[next as usize] = nd;
-                            buckets[nd as usize % ring].push(next);
-                            queued += 1;
-                        }
-                    };
-                    relax(4 * slot + (h + 1) % 4, d + 1);
-                    relax(4 * slot + (h + 3) % 4, d + 1);
-                    let (p, cost) = self.behind[slot as usize][h as usize];
-                    if p != u32::MAX {
-                        relax(4 * p + h, d + cost as u32);
-                    }
+            let ring = self.lane_penalty as usize + 2;
+            dial(&mut dist, ring, first..first + 4, |state, relax| {
+                let (slot, h) = (state / 4, state % 4);
+                relax(4 * slot + (h + 1) % 4, 1);
+                relax(4 * slot + (h + 3) % 4, 1);
+                let (p, cost) = self.behind[slot as usize][h as usize];
+                if p != u32::MAX {
+                    relax(4 * p + h, cost as u32);
                 }
-                bucket.clear();
-                buckets[d as usize % ring] = bucket;
-                d += 1;
-            }
+            });
         }
         // The best heading's cost, and each heading's extra (at most 2 turns) in 2 bits.
         let mut best = Vec::with_capacity(g.passable_count() + 1);
@@ -561,39 +543,60 @@ impl DistanceCache {
     /// costs are 1 or `1 + penalty`, so the queue is a ring of `penalty + 2` buckets, one per
     /// cost (Dial's algorithm): a cell is settled when its bucket comes round, with no heap.
     fn lanes(&self, goal: Cell) -> Table {
-        let slots = self.grid.slots();
-        let mut dist = vec![UNREACHABLE; self.grid.passable_count() + 1];
-        if self.grid.is_passable(goal) {
+        let g = &self.grid;
+        let slots = g.slots();
+        let mut dist = vec![UNREACHABLE; g.passable_count() + 1];
+        if g.is_passable(goal) {
             let ring = self.lane_penalty as usize + 2;
-            let mut buckets: Vec<Vec<Cell>> = vec![Vec::new(); ring];
-            dist[slots[goal as usize] as usize] = 0;
-            buckets[0].push(goal);
-            let (mut d, mut queued) = (0u32, 1usize);
-            while queued > 0 {
-                let mut bucket = std::mem::take(&mut buckets[d as usize % ring]);
-                queued -= bucket.len();
-                for &c in &bucket {
-                    // A cell queued again at a lower cost was settled then.
-                    if dist[slots[c as usize] as usize] != d {
-                        continue;
-                    }
-                    for &n in self.grid.neighbors(c) {
-                        // A robot at n steps n → c; the cost lands in another bucket.
-                        let nd = d + self.step_cost(n, c) as u32;
-                        let sn = slots[n as usize] as usize;
-                        if nd < dist[sn] {
-                            dist[sn] = nd;
-                            buckets[nd as usize % ring].push(n);
-                            queued += 1;
-                        }
-                    }
+            dial(&mut dist, ring, [slots[goal as usize]], |slot, relax| {
+                let c = self.cells[slot as usize];
+                for &n in g.neighbors(c) {
+                    // A robot at n steps n → c.
+                    relax(slots[n as usize], self.step_cost(n, c) as u32);
                 }
-                bucket.clear();
-                buckets[d as usize % ring] = bucket;
-                d += 1;
-            }
+            });
         }
         Table::from_slots(&self.grid, dist, None)
+    }
+}
+
+/// Dial's algorithm (Dijkstra with a ring of `ring` buckets, one per cost; every step costs
+/// 1..ring): `dist[state]` becomes the least cost from any of `sources` (cost 0).
+/// `expand(state, relax)` calls `relax(next, cost)` for each state one step away.
+fn dial(
+    dist: &mut [u32],
+    ring: usize,
+    sources: impl IntoIterator<Item = u32>,
+    mut expand: impl FnMut(u32, &mut dyn FnMut(u32, u32)),
+) {
+    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); ring];
+    let mut queued = 0usize;
+    for s in sources {
+        dist[s as usize] = 0;
+        buckets[0].push(s);
+        queued += 1;
+    }
+    let mut d = 0u32;
+    while queued > 0 {
+        let mut bucket = std::mem::take(&mut buckets[d as usize % ring]);
+        queued -= bucket.len();
+        for &state in &bucket {
+            // A state queued again at a lower cost was settled then.
+            if dist[state as usize] != d {
+                continue;
+            }
+            expand(state, &mut |next, cost| {
+                let nd = d + cost;
+                if nd < dist[next as usize] {
+                    dist[next as usize] = nd;
+                    buckets[nd as usize % ring].push(next);
+                    queued += 1;
+                }
+            });
+        }
+        bucket.clear();
+        buckets[d as usize % ring] = bucket;
+        d += 1;
     }
 }
 
