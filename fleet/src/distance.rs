@@ -704,14 +704,19 @@ mod tests {
         );
     }
 
+    /// The grid of the test fixture `random-32-32-20.map`.
+    fn random_32_32_20() -> Grid {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/random-32-32-20.map");
+        let map = courier_core::formats::movingai::read_map(path).unwrap();
+        Grid::new(&map).unwrap()
+    }
+
     /// Lane tables (Dial's bucket queue) hold the least lane cost to the goal: every entry
     /// equals the fixpoint of relaxing all steps until nothing changes.
     #[test]
     fn lane_tables_are_least_costs() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/random-32-32-20.map");
-        let map = courier_core::formats::movingai::read_map(path).unwrap();
-        let grid = Grid::new(&map).unwrap();
+        let grid = random_32_32_20();
         for penalty in [2, 5] {
             let mut cache = DistanceCache::new(grid.clone(), 1 << 20);
             cache.set_lane_penalty(penalty);
@@ -757,10 +762,7 @@ mod tests {
     /// by relaxing the model's moves to a fixed point.
     #[test]
     fn heading_tables_are_least_costs_of_the_rotation_model() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/random-32-32-20.map");
-        let map = courier_core::formats::movingai::read_map(path).unwrap();
-        let grid = Grid::new(&map).unwrap();
+        let grid = random_32_32_20();
         let forward = |c: Cell, h: usize| {
             let (x, y) = grid.xy(c);
             let (dx, dy) = [(1, 0), (0, 1), (-1, 0), (0, -1)][h];
