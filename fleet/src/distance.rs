@@ -340,6 +340,7 @@ impl DistanceCache {
         let c = Corridors::of(&self.grid);
         self.col_south = alternate(&c.cols);
         self.row_east = alternate(&c.rows);
+        // Heading-aware tables keep their step costs with the lanes: recompute them.
         if self.headings() {
             self.set_headings(true);
         }
@@ -349,7 +350,7 @@ impl DistanceCache {
     /// heading, every 90° turn a step ([`Table::get_heading`]). Shortest cell paths on an
     /// open map are many and some turn at every step (under lanes, the cheapest ones zigzag
     /// between rows and columns that run the right way); a robot pays a step per turn.
-    /// Tables take four times the memory. Clears the cache.
+    /// A table takes 3 bytes a cell instead of 2 ([`Table::bytes`]). Clears the cache.
     pub fn set_headings(&mut self, on: bool) {
         self.tables.clear();
         self.behind.clear();
@@ -358,25 +359,17 @@ impl DistanceCache {
         }
         let g = &self.grid;
         let slots = g.slots();
-        let none = (u32::MAX, 0);
-        let mut behind = vec![[none; 4]; g.passable_count()];
-        for c in (0..g.size() as Cell).filter(|&c| g.is_passable(c)) {
-            let (x, y) = g.xy(c);
-            for (h, b) in behind[slots[c as usize] as usize].iter_mut().enumerate() {
-                let from = match h {
-                    0 => x.checked_sub(1).map(|px| (px, y)),
-                    1 => y.checked_sub(1).map(|py| (x, py)),
-                    2 => Some((x + 1, y)),
-                    _ => Some((x, y + 1)),
-                };
-                if let Some((px, py)) = from.filter(|&(px, py)| px < g.width && py < g.height) {
-                    let p = g.cell(px, py);
-                    if g.is_passable(p) {
-                        *b = (slots[p as usize], self.move_cost(p, c));
-                    }
-                }
-            }
-        }
+        let behind = self
+            .cells
+            .iter()
+            .map(|&c| {
+                // A robot facing h enters c from the cell opposite h.
+                std::array::from_fn(|h| match g.toward(c, (h as u8 + 2) % 4) {
+                    Some(p) => (slots[p as usize], self.move_cost(p, c)),
+                    None => (u32::MAX, 0),
+                })
+            })
+            .collect();
         self.behind = behind;
     }
 

@@ -163,16 +163,13 @@ pub struct PlannerParams {
     /// (default false: with `--step-time-ms 0` it did 1184 tasks against 1175 on RANDOM-02,
     /// 8070 against 8018 on CITY-02, but 1160 against 1284 on RANDOM-03).
     pub lns_release_at_goal: bool,
-    /// EPIBT, rotation model: in fleets denser than this many robots per free cell
-    /// (default 0: all) and at most `headings_max_density`, distance tables are
-    /// heading-aware (every turn a step; see [`DistanceCache::set_headings`]).
-    /// `--step-time-ms 0`, against cell tables: RANDOM-03 1974 / 1979 tasks against 1952 /
-    /// 1941 (planner seeds 0 / 1), RANDOM-04 1275 against 1256 at step 500; first 800 steps
-    /// of CITY-02 4245 against 4166, first 1000 of GAME 4948 against 4901 and of WAREHOUSE
-    /// 27863 against 27543.
-    pub headings_min_density: f64,
-    /// Heading-aware tables only up to this many robots per free cell (default 0.9): in
-    /// RANDOM-05 (0.98) they did 1284 tasks against 1336 by step 1000.
+    /// EPIBT, rotation model: in fleets of at most this many robots per free cell (default
+    /// 0.9; 0: never), distance tables are heading-aware (every turn a step; see
+    /// [`DistanceCache::set_headings`]). `--step-time-ms 0`, against cell tables: RANDOM-03
+    /// 1974 / 1979 tasks against 1952 / 1941 (planner seeds 0 / 1), RANDOM-04 1275 against
+    /// 1256 at step 500; first 800 steps of CITY-02 4245 against 4166, first 1000 of GAME
+    /// 4948 against 4901 and of WAREHOUSE 27863 against 27543; but RANDOM-05 (0.98) 1284
+    /// against 1336 by step 1000.
     pub headings_max_density: f64,
 }
 
@@ -223,7 +220,6 @@ impl Default for PlannerParams {
             lns_max_density: 0.35,
             lns_max_agents: 2000,
             lns_release_at_goal: false,
-            headings_min_density: 0.0,
             headings_max_density: 0.9,
         }
     }
@@ -330,7 +326,6 @@ impl Planner {
         // less memory: 86 KB instead of 510 KB a table on brc202d).
         let headings = epibt.is_some()
             && model == MotionModel::Rotation
-            && density > params.headings_min_density
             && density <= params.headings_max_density;
         // A heading-aware table takes 3 bytes a passable cell: at most a plain one over the
         // full grid where a third of the cells are blocked (CITY, GAME, WAREHOUSE), more on

@@ -112,6 +112,20 @@ impl Grid {
     pub fn xy(&self, v: Cell) -> (u32, u32) {
         (v % self.width, v / self.width)
     }
+    /// The passable cell one step from `v` in direction `dir` (0=E, 1=S, 2=W, 3=N, as the
+    /// rotation model's headings), if any.
+    pub fn toward(&self, v: Cell, dir: u8) -> Option<Cell> {
+        let (x, y) = self.xy(v);
+        let (x, y) = match dir & 3 {
+            0 => (x.checked_add(1)?, y),
+            1 => (x, y.checked_add(1)?),
+            2 => (x.checked_sub(1)?, y),
+            _ => (x, y.checked_sub(1)?),
+        };
+        (x < self.width && y < self.height)
+            .then(|| self.cell(x, y))
+            .filter(|&u| self.is_passable(u))
+    }
     /// Connected-component label of every cell (blocked cells get [`NONE`]).
     pub fn components(&self) -> Vec<u32> {
         let mut label = vec![NONE; self.size()];
