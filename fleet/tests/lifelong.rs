@@ -564,21 +564,23 @@ fn lanes_alternate_between_corridors() {
 #[test]
 fn planner_follows_fleet_density() {
     // random-32-32-20 has 819 free cells: RANDOM-02/03/05 sizes get the windowed LNS, EPIBT
-    // with 4-step operations and, above 0.9 robots per free cell, 3-step operations.
+    // with 5-step operations, above 0.6 robots per free cell 4-step and above 0.9 3-step.
     let random = movingai::read_map(data("random-32-32-20.map")).unwrap();
     let planner = |robots: usize, params: PlannerParams| {
         lifelong::Planner::new(&random, MotionModel::Rotation, robots, params).unwrap()
     };
     let kind = |robots: usize| planner(robots, Default::default()).kind();
     assert_eq!(kind(200), "windowed LNS, 10 steps");
-    assert_eq!(kind(400), "EPIBT, 4-step operations, inherited");
+    assert_eq!(kind(400), "EPIBT, 5-step operations, inherited");
     // Operation inheritance only in dense fleets (0.49 robots per free cell above), not in
     // an EPIBT fleet at 0.24 (as GAME, which plans with EPIBT for its size).
     let large = PlannerParams {
         lns_max_agents: 10,
         ..Default::default()
     };
-    assert_eq!(planner(200, large).kind(), "EPIBT, 4-step operations");
+    assert_eq!(planner(200, large).kind(), "EPIBT, 5-step operations");
+    assert_eq!(kind(491), "EPIBT, 5-step operations, inherited");
+    assert_eq!(kind(492), "EPIBT, 4-step operations, inherited");
     assert_eq!(kind(737), "EPIBT, 4-step operations, inherited");
     assert_eq!(kind(738), "EPIBT, 3-step operations, inherited");
     // 3-step operations cost less per improvement attempt: such fleets get more attempts.

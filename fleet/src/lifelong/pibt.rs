@@ -103,13 +103,21 @@ pub struct PlannerParams {
     /// (default 0.5); robots left over use the plain distance table until the next step.
     pub guide_time_share: f64,
     /// EPIBT (see [`super::epibt`]), the planner wherever the windowed LNS is not used:
-    /// steps of the operations planned per robot; 0 or 1 = one-step PIBT instead (default 4).
-    /// Against 3 steps (`--step-time-ms 0`, lanes): RANDOM-03 1864 tasks against 1722,
-    /// RANDOM-04 1888 against 1755; first 1000 steps of CITY-02 4540 against 4395, of
-    /// WAREHOUSE 27543 against 26494 and of GAME 4776 against 4120 (full length, 1 s per
-    /// step: WAREHOUSE 141607 against 136656, CITY-02 11356 against 11161, GAME 12109 against
-    /// 12348); it costs 1.5 to 3 times the planning time.
+    /// steps of the operations planned per robot, at most 5; 0 or 1 = one-step PIBT instead
+    /// (default 5). 4 against 3 steps (`--step-time-ms 0`, lanes): RANDOM-03 1864 tasks
+    /// against 1722, RANDOM-04 1888 against 1755; first 1000 steps of CITY-02 4540 against
+    /// 4395, of WAREHOUSE 27543 against 26494 and of GAME 4776 against 4120 (full length, 1 s
+    /// per step: WAREHOUSE 141607 against 136656, CITY-02 11356 against 11161, GAME 12109
+    /// against 12348); it costs 1.5 to 3 times the planning time. 5 against 4 steps (session
+    /// 18, heading tables): RANDOM-03 2065 tasks against 1974; first 800 steps of CITY-02
+    /// 4267 against 4245, first 1000 of GAME 4993 against 4948; about 3 times the CPU
+    /// (RANDOM-03 298 against 109 ms per step). Denser fleets get fewer steps
+    /// (`window_long_max_density`, `window_max_density`).
     pub window: usize,
+    /// EPIBT: above this many robots per free cell, operations of at most 4 steps (default
+    /// 0.6). RANDOM-04 (0.85) spends the whole step budget on 5-step operations (CPU 896 ms
+    /// per step at 1 s per step) and did 2294 tasks with them against 2341 with 4.
+    pub window_long_max_density: f64,
     /// EPIBT: above this many robots per free cell, operations of at most 3 steps (default
     /// 0.9). On RANDOM-05 (0.98) 4 steps did 1655 tasks against 1753 with 3, at 708 ms CPU
     /// per step against 193.
@@ -206,7 +214,8 @@ impl Default for PlannerParams {
             guide_vertex: 0.1,
             guide_max_bytes: 512 << 20,
             guide_time_share: 0.5,
-            window: 4,
+            window: 5,
+            window_long_max_density: 0.6,
             window_max_density: 0.9,
             window_budget_per_root: 2000,
             window_improve_tries: 100_000,
@@ -306,6 +315,8 @@ impl Planner {
             .then(|| WindowLns::new(map, params.lns_window, params.lns_release_at_goal));
         let window = if density > params.window_max_density {
             params.window.min(3)
+        } else if density > params.window_long_max_density {
+            params.window.min(4)
         } else {
             params.window
         };
@@ -366,7 +377,7 @@ impl Planner {
         })
     }
 
-    /// Which planner this fleet got: `"windowed LNS, 10 steps"`, `"EPIBT, 4-step operations"`
+    /// Which planner this fleet got: `"windowed LNS, 10 steps"`, `"EPIBT, 5-step operations"`
     /// (`", inherited"` with operation inheritance) or `"one-step PIBT"` (the choice depends
     /// on the fleet's size and density).
     pub fn kind(&self) -> String {
