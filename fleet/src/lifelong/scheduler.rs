@@ -42,11 +42,14 @@ pub struct SchedulerParams {
     /// Share of the robots that may hold a task at once (default 1.0); the rest only make
     /// way.
     pub active_fraction: f64,
-    /// At most this many working robots per free cell of the map (default 0.35; tuned on
+    /// At most this many working robots per free cell of the map (default 0.4; tuned on
     /// RANDOM-01..05: with 400 to 800 robots on 819 free cells, capping the working robots
     /// near 250 (0.3) raised the tasks done by 20 % to 80 %. With EPIBT and inheritance
     /// (session 13) RANDOM-03 did 1935 / 1932 / 1932 with planner seeds 0 / 1 / 2 at 0.35,
-    /// 1906 / 1893 / 1904 at 0.3 and 1911 at 0.4).
+    /// 1906 / 1893 / 1904 at 0.3 and 1911 at 0.4; with heading tables (session 17) 0.4 did
+    /// 1965 against 1974. With 5-step operations (session 18) 0.4 did 2090 / 2091 (seeds
+    /// 0 / 1) against 2065 / 2073 at 0.35: longer operations carry more working robots.
+    /// RANDOM-04 and RANDOM-05 work more robots than this anyway (`max_idle_per_free_cell`)).
     pub max_active_per_free_cell: f64,
     /// On maps that are not aisle grids ([`Planner::corridor_map`]), at most this many working
     /// robots per square root of the free cells (default 15). Without lanes, robots that can
@@ -93,7 +96,7 @@ impl Default for SchedulerParams {
             reassign_unopened: true,
             reassign_max: 1000,
             active_fraction: 1.0,
-            max_active_per_free_cell: 0.35,
+            max_active_per_free_cell: 0.4,
             max_active_per_sqrt_free_cell: 15.0,
             errand_load_weight: 100.0,
             station_cells_per_robot: 0.25,
