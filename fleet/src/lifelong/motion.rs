@@ -44,12 +44,7 @@ pub struct AgentState {
 pub fn neighbor(map: &GridMap, loc: u32, dir: u8) -> Option<u32> {
     let w = map.width as i64;
     let (x, y) = (loc as i64 % w, loc as i64 / w);
-    let (dx, dy) = match dir & 3 {
-        0 => (1, 0),
-        1 => (0, 1),
-        2 => (-1, 0),
-        _ => (0, -1),
-    };
+    let (dx, dy) = crate::mapf::instance::HEADING_STEPS[(dir & 3) as usize];
     map.is_passable(x + dx, y + dy)
         .then(|| ((y + dy) * w + x + dx) as u32)
 }

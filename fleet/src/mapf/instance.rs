@@ -11,6 +11,10 @@ pub type Cell = u32;
 /// "No cell" / "no agent" marker in flat arrays.
 pub const NONE: u32 = u32::MAX;
 
+/// (dx, dy) of one step in each heading: 0=E, 1=S, 2=W, 3=N (x = column, y = row down), as
+/// the rotation model's headings.
+pub const HEADING_STEPS: [(i64, i64); 4] = [(1, 0), (0, 1), (-1, 0), (0, -1)];
+
 /// A 4-connected grid as flat arrays: each cell's passable neighbours (right, down, left, up
 /// order, padded with [`NONE`]) and their count. Built once; the solvers' hot loops index it.
 #[derive(Debug, Clone)]
@@ -112,19 +116,17 @@ impl Grid {
     pub fn xy(&self, v: Cell) -> (u32, u32) {
         (v % self.width, v / self.width)
     }
-    /// The passable cell one step from `v` in direction `dir` (0=E, 1=S, 2=W, 3=N, as the
-    /// rotation model's headings), if any.
+    /// The passable cell one step from `v` in direction `dir` ([`HEADING_STEPS`]), if any.
     pub fn toward(&self, v: Cell, dir: u8) -> Option<Cell> {
         let (x, y) = self.xy(v);
-        let (x, y) = match dir & 3 {
-            0 => (x.checked_add(1)?, y),
-            1 => (x, y.checked_add(1)?),
-            2 => (x.checked_sub(1)?, y),
-            _ => (x, y.checked_sub(1)?),
-        };
-        (x < self.width && y < self.height)
-            .then(|| self.cell(x, y))
-            .filter(|&u| self.is_passable(u))
+        let (dx, dy) = HEADING_STEPS[(dir & 3) as usize];
+        let x = u32::try_from(x as i64 + dx)
+            .ok()
+            .filter(|&x| x < self.width)?;
+        let y = u32::try_from(y as i64 + dy)
+            .ok()
+            .filter(|&y| y < self.height)?;
+        Some(self.cell(x, y)).filter(|&u| self.is_passable(u))
     }
     /// Connected-component label of every cell (blocked cells get [`NONE`]).
     pub fn components(&self) -> Vec<u32> {
