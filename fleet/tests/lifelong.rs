@@ -380,10 +380,13 @@ fn round_robin_2023_gives_tasks_in_turn() {
 }
 
 fn reproducible() -> LifelongParams {
-    LifelongParams {
+    let mut p = LifelongParams {
         step_time_ms: None,
         ..Default::default()
-    }
+    };
+    // These tests check legality and determinism: fewer LNS neighbourhoods than the default.
+    p.planner.lns_max_iterations = 2000;
+    p
 }
 
 #[test]
@@ -581,7 +584,10 @@ fn planner_follows_fleet_density() {
     assert_eq!(planner(200, large).kind(), "EPIBT, 5-step operations");
     assert_eq!(kind(491), "EPIBT, 5-step operations, inherited");
     assert_eq!(kind(492), "EPIBT, 4-step operations, inherited");
-    assert_eq!(kind(737), "EPIBT, 4-step operations, inherited");
+    assert_eq!(kind(655), "EPIBT, 4-step operations, inherited");
+    // Above 0.8 robots per free cell (and up to 0.9) robots without a task park.
+    assert_eq!(kind(656), "EPIBT, 4-step operations, inherited, parking");
+    assert_eq!(kind(737), "EPIBT, 4-step operations, inherited, parking");
     assert_eq!(kind(738), "EPIBT, 3-step operations, inherited");
     // 3-step operations cost less per improvement attempt: such fleets get more attempts.
     let d = PlannerParams::default();
@@ -671,4 +677,85 @@ fn windowed_lns_is_legal_deterministic_and_beats_one_step_pibt() {
         );
         assert_beats_one_step_pibt(&p, &lns);
     }
+}
+
+/// Summed distance to the parking (of 300 idle robots) of robots 100..400, idle, at the
+/// start and after 200 steps among 100 working robots (seeded goals, a new one at each
+/// arrival) on random-32-32-20; `park_ratio` 0 plans without parking.
+fn parked_idle_robots(park_ratio: f64) -> (usize, usize) {
+    const WORKING: usize = 100;
+    let random = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let planner = |park_ratio| {
+        let params = PlannerParams {
+            park_min_density: 0.3,
+            park_ratio,
+            window_improve_tries: 5000,
+            ..Default::default()
+        };
+        lifelong::Planner::new(&random, MotionModel::Rotation, 400, params).unwrap()
+    };
+    let free: Vec<u32> = (0..random.passable.len() as u32)
+        .filter(|&c| random.passable[c as usize])
+        .collect();
+    let mut states: Vec<AgentState> = free
+        .iter()
+        .step_by(2)
+        .take(400)
+        .map(|&loc| AgentState { loc, dir: 0 })
+        .collect();
+    let mut draw = 12345u64;
+    let mut next_goal = || {
+        draw = draw
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        free[(draw >> 33) as usize % free.len()]
+    };
+    let mut goals: Vec<Option<u32>> = (0..400)
+        .map(|i| (i < WORKING).then(&mut next_goal))
+        .collect();
+    // The parking of 300 idle robots, for measuring.
+    let mut reference = planner(1.0);
+    reference.plan(&states, &goals, std::time::Instant::now(), None);
+    let parked = |states: &[AgentState]| {
+        states[WORKING..]
+            .iter()
+            .map(|s| reference.parking_distance(s.loc).unwrap() as usize)
+            .sum::<usize>()
+    };
+    let before = parked(&states);
+    let mut planner = planner(park_ratio);
+    for _ in 0..200 {
+        let actions = planner.plan(&states, &goals, std::time::Instant::now(), None);
+        states = states
+            .iter()
+            .zip(&actions)
+            .map(|(&s, &a)| lifelong::apply(&random, MotionModel::Rotation, s, a).unwrap())
+            .collect();
+        let mut cells: Vec<u32> = states.iter().map(|s| s.loc).collect();
+        cells.sort_unstable();
+        cells.dedup();
+        assert_eq!(cells.len(), states.len(), "two robots in one cell");
+        for (s, g) in states.iter().zip(goals.iter_mut()) {
+            if *g == Some(s.loc) {
+                *g = Some(next_goal());
+            }
+        }
+    }
+    (before, parked(&states))
+}
+
+#[test]
+fn idle_robots_pushed_aside_head_for_parking() {
+    let (before, with) = parked_idle_robots(1.0);
+    let (_, without) = parked_idle_robots(0.0);
+    // Pushed-aside robots drift to quiet cells anyway (396 to 254 here); parking goes further
+    // (to 224).
+    assert!(
+        with * 20 < without * 19,
+        "{with} with parking, {without} without"
+    );
+    assert!(
+        with * 3 < before * 2,
+        "{with} with parking, {before} at the start"
+    );
 }

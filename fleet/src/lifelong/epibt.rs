@@ -62,6 +62,8 @@ struct Cand {
 /// Scale of the cost-to-go in an operation's value; below it, ties break on the operation's
 /// static order (moving earlier is better).
 const STEP: i64 = 1024;
+/// A robot without a goal: a step nearer the parking outweighs moving for the whole window.
+const PARK_PULL: i64 = 8;
 /// Operations tried at most in one improvement attempt.
 const IMPROVE_TRIES: usize = 1000;
 
@@ -103,6 +105,8 @@ struct Ctx<'a> {
     goals: &'a [Option<u32>],
     tables: &'a [Option<Arc<Table>>],
     cache: &'a DistanceCache,
+    /// Distance to the parking of robots without a goal ([`super::park`]), if any.
+    park: Option<Arc<Table>>,
     rng: &'a mut ChaCha8Rng,
     planned: Vec<bool>,
     /// Operation each robot holds (0 = stay), its trajectory and value.
@@ -252,6 +256,7 @@ impl Epibt {
         goals: &[Option<u32>],
         tables: &[Option<Arc<Table>>],
         cache: &DistanceCache,
+        park: Option<Arc<Table>>,
         tie: &[u32],
         rng: &mut ChaCha8Rng,
         effort: Effort,
@@ -265,6 +270,7 @@ impl Epibt {
             goals,
             tables,
             cache,
+            park,
             rng,
             planned: vec![false; n],
             chosen: vec![0; n],
@@ -561,14 +567,22 @@ impl Epibt {
                 d => d as u64,
             },
             (Some(g), None) => ctx.cache.manhattan(c, g) as u64,
-            (None, _) => 0,
+            (None, _) => match &ctx.park {
+                Some(t) => match t.get(c) {
+                    UNREACHABLE => 1 << 20,
+                    d => d as u64,
+                },
+                None => 0,
+            },
         }
     }
 
-    /// Orientation-aware cost-to-go of robot `i` at `s` (0 at its goal): read at its heading
-    /// from a heading-aware table, else the best first move's turns + 1 + cell distance.
+    /// Orientation-aware cost-to-go of robot `i` at `s` (0 at its goal, or for a robot without
+    /// a goal on a parking cell or without parking): read at its heading from a heading-aware
+    /// table, else the best first move's turns + 1 + cell distance.
     fn h(ctx: &Ctx, i: usize, s: AgentState) -> u64 {
-        if ctx.goals[i].is_none_or(|g| g == s.loc) {
+        let parked = ctx.goals[i].is_none() && Self::dist(ctx, i, s.loc) == 0;
+        if parked || ctx.goals[i] == Some(s.loc) {
             return 0;
         }
         if let Some(d) = ctx.tables[i]
@@ -592,7 +606,9 @@ impl Epibt {
     /// The legal operations of robot `i` other than "stay", best (lowest value) first. With
     /// a goal: [`STEP`] × the cost-to-go at the window's end (passing the goal at step t
     /// counts as t − W − 1), less the operation's eagerness (moving earlier is better). A
-    /// robot without a goal prefers moving least.
+    /// robot without a goal prefers moving least, and with a parking ending near it (it
+    /// only plans when pushed: staying is not among these operations, but an operation that
+    /// moves last is, and that robot's first action is then a wait).
     fn rank(&self, ctx: &Ctx, i: usize) -> Vec<Cand> {
         // Operations with the same cells and end heading are one: keep the first.
         let mut out: Vec<Cand> = (1..self.ops.len())
@@ -623,7 +639,8 @@ impl Epibt {
             (Some(_), None) => Self::h(ctx, i, s) as i64 * STEP - self.eager[k],
             (None, _) => {
                 let moved = traj[..=self.w].iter().filter(|&&c| c != s0.loc).count() as i64;
-                moved * STEP - self.eager[k]
+                let park = Self::h(ctx, i, s) as i64 * PARK_PULL;
+                (park + moved) * STEP - self.eager[k]
             }
         };
         Some(Cand {
@@ -715,6 +732,7 @@ mod tests {
                 &goals,
                 &tables,
                 &cache,
+                None,
                 &tie,
                 &mut rng,
                 Effort {

@@ -19,6 +19,7 @@ mod epibt;
 mod guide;
 mod motion;
 mod nearest;
+mod park;
 mod pibt;
 mod problem;
 mod runner;

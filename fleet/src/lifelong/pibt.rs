@@ -13,6 +13,7 @@
 use super::epibt::{Effort, Epibt};
 use super::guide::Guidance;
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
+use super::park::Parking;
 use super::wlns::{Costs, WindowLns};
 use crate::distance::{DistanceCache, Table, UNREACHABLE};
 use crate::mapf::Grid;
@@ -152,8 +153,11 @@ pub struct PlannerParams {
     /// 4, 16 and 32 did 627, 1008 and 959 tasks against 1284).
     pub lns_neighbourhood: usize,
     /// Windowed LNS: neighbourhoods tried at most per step (a count, so runs without a time
-    /// budget are reproducible; default 2000: on RANDOM-03, 500 did 1162 tasks against 1284,
-    /// and 8000 were behind at step 560, 857 against 947).
+    /// budget are reproducible; default 12000, bounded by `lns_time_share` of the budget).
+    /// Session 19, `--step-time-ms 0`, 2000 / 6000 / 12000: RANDOM-01 679 / 682 / 680
+    /// tasks, RANDOM-02 1175 / 1184 / 1202, CITY-01 at step 1000 2788 / – / 2801, at 64 /
+    /// 307 ms CPU per step on CITY-01 and 566 on RANDOM-02 with 12000. (On RANDOM-03, when
+    /// it used the LNS, 500 did 1162 tasks against 1284 and 8000 were behind at step 560.)
     pub lns_max_iterations: usize,
     /// Windowed LNS: share of the step budget after which the search stops (default 0.8).
     pub lns_time_share: f64,
@@ -179,6 +183,17 @@ pub struct PlannerParams {
     /// 4948 against 4901 and of WAREHOUSE 27863 against 27543; but RANDOM-05 (0.98) 1284
     /// against 1336 by step 1000.
     pub headings_max_density: f64,
+    /// EPIBT: in fleets of more than this many robots per free cell (default 0.8) and at
+    /// most `park_max_density`, a robot without a task that is pushed aside moves toward the
+    /// parking: the cells fewest shortest paths cross ([`super::park`]). RANDOM-04 (0.85,
+    /// `--step-time-ms 0`) did 2381 / 2395 tasks with it against 2341 / 2317 (planner seeds
+    /// 0 / 1). RANDOM-03 (0.49, with the bound lowered) did 2081 against 2090.
+    pub park_min_density: f64,
+    /// EPIBT: no parking above this many robots per free cell (default 0.9): RANDOM-05
+    /// (0.98, 19 free cells for 800 robots) did 2334 tasks with it against 2346.
+    pub park_max_density: f64,
+    /// Parking cells per robot without a task (default 1.2; 0: no parking).
+    pub park_ratio: f64,
 }
 
 impl PlannerParams {
@@ -224,12 +239,15 @@ impl Default for PlannerParams {
             window_time_share: 0.9,
             lns_window: 10,
             lns_neighbourhood: 8,
-            lns_max_iterations: 2000,
+            lns_max_iterations: 12000,
             lns_time_share: 0.8,
             lns_max_density: 0.35,
             lns_max_agents: 2000,
             lns_release_at_goal: false,
             headings_max_density: 0.9,
+            park_min_density: 0.8,
+            park_max_density: 0.9,
+            park_ratio: 1.2,
         }
     }
 }
@@ -256,6 +274,8 @@ pub struct Planner {
     corridor_map: bool,
     guide: Option<Guidance>,
     epibt: Option<Epibt>,
+    /// EPIBT in very dense fleets: where robots without a task park.
+    park: Option<Parking>,
     /// EPIBT improvement attempts per step (`window_improve_tries`, or `…_dense`).
     improve_tries: usize,
     wlns: Option<WindowLns>,
@@ -345,6 +365,15 @@ impl Planner {
             Table::bytes(&grid, false) / (grid.passable_count() + 1) * grid.size();
         let table = full_grid_table.max(Table::bytes(&grid, headings));
         let tables = params.cache_bytes / table.max(1);
+        // Its own stream, so that fleets without parking draw as before.
+        let park = (epibt.is_some()
+            && density > params.park_min_density
+            && density <= params.park_max_density
+            && params.park_ratio > 0.0)
+            .then(|| {
+                let mut rng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x7061726b);
+                Parking::new(&grid, params.park_ratio, 256, &mut rng)
+            });
         let mut cache = DistanceCache::with_capacity(grid, tables);
         let corridor_map = cache.corridor_share() >= params.lane_min_corridor_share;
         let lane_penalty = if !corridor_map && density <= params.lns_max_density {
@@ -372,6 +401,7 @@ impl Planner {
             corridor_map,
             guide,
             epibt,
+            park,
             improve_tries,
             wlns,
         })
@@ -384,12 +414,19 @@ impl Planner {
         match (&self.wlns, &self.epibt) {
             (Some(w), _) => format!("windowed LNS, {} steps", w.window()),
             (None, Some(e)) => format!(
-                "EPIBT, {}-step operations{}",
+                "EPIBT, {}-step operations{}{}",
                 e.window(),
-                if e.inherits() { ", inherited" } else { "" }
+                if e.inherits() { ", inherited" } else { "" },
+                if self.park.is_some() { ", parking" } else { "" }
             ),
             (None, None) => "one-step PIBT".into(),
         }
+    }
+
+    /// Distance of `cell` to the parking of robots without a task, as planned in the last
+    /// step; `None` if this fleet has no parking (or had no idle robot).
+    pub fn parking_distance(&self, cell: u32) -> Option<u32> {
+        self.park.as_ref().and_then(|p| p.distance(cell))
     }
 
     /// EPIBT improvement attempts per step for this fleet (more above `window_max_density`).
@@ -453,6 +490,8 @@ impl Planner {
         self.guide_tables(states, goals, &order, &mut tables, start, budget);
 
         if let Some(e) = self.epibt.as_mut() {
+            let idle = goals.iter().filter(|g| g.is_none()).count();
+            let park = self.park.as_mut().and_then(|p| p.table(idle));
             let deadline = budget.map(|b| start + b.mul_f64(self.params.window_time_share));
             return e.plan(
                 &self.map,
@@ -461,6 +500,7 @@ impl Planner {
                 goals,
                 &tables,
                 &self.cache,
+                park,
                 &self.tie,
                 &mut self.rng,
                 Effort {
