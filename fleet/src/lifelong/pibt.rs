@@ -186,13 +186,15 @@ pub struct PlannerParams {
     /// EPIBT: in fleets of more than this many robots per free cell (default 0.8) and at
     /// most `park_max_density`, a robot without a task that is pushed aside moves toward the
     /// parking: the cells fewest shortest paths cross ([`super::park`]). RANDOM-04 (0.85,
-    /// `--step-time-ms 0`) did 2381 / 2395 tasks with it against 2341 / 2317 (planner seeds
-    /// 0 / 1). RANDOM-03 (0.49, with the bound lowered) did 2081 against 2090.
+    /// `--step-time-ms 0`) did 2381 / 2354 / 2332 tasks with it against 2341 / 2317 / 2313
+    /// (planner seeds 0 / 1 / 2). RANDOM-03 (0.49, with the bound lowered) did 2081 against
+    /// 2090, GAME (0.15, 3384 idle robots) 13329 against 13362 by step 3000.
     pub park_min_density: f64,
     /// EPIBT: no parking above this many robots per free cell (default 0.9): RANDOM-05
     /// (0.98, 19 free cells for 800 robots) did 2334 tasks with it against 2346.
     pub park_max_density: f64,
-    /// Parking cells per robot without a task (default 1.2; 0: no parking).
+    /// Parking cells per robot without a task (default 1.2; 0: no parking). RANDOM-04: 0.8 /
+    /// 1.6 did 2352 / 2321 tasks against 2381.
     pub park_ratio: f64,
 }
 
