@@ -60,21 +60,25 @@ impl Distance for u32 {
     }
 }
 
-/// Breadth-first distances from `source` to every passable cell, indexed by
-/// [`Grid::slots`] (`INF` where there is no path, and in the blocked cells' slot).
-fn bfs<T: Distance>(grid: &Grid, source: Cell) -> Vec<T> {
+/// Breadth-first distances from the nearest of `sources` to every passable cell, indexed by
+/// [`Grid::slots`] (`INF` where there is no path, and in the blocked cells' slot). Blocked
+/// or repeated sources are skipped.
+fn bfs<T: Distance>(grid: &Grid, sources: &[Cell]) -> Vec<T> {
     let slots = grid.slots();
     let mut d = vec![T::INF; grid.passable_count() + 1];
-    if !grid.is_passable(source) {
-        return d;
-    }
     // A queue of fixed size (each passable cell enters at most once) written by index: with no
     // growth call in the loop, the loop state stays in registers (measured against
     // `Vec::push`: first solution on warehouse-20-40-10-2-2, 1000 agents, 0.28 → 0.22 s CPU).
     let mut queue: Vec<Cell> = vec![0; grid.passable_count()];
-    d[slots[source as usize] as usize] = T::ZERO;
-    queue[0] = source;
-    let (mut head, mut tail) = (0, 1);
+    let mut tail = 0;
+    for &s in sources {
+        if grid.is_passable(s) && d[slots[s as usize] as usize] == T::INF {
+            d[slots[s as usize] as usize] = T::ZERO;
+            queue[tail] = s;
+            tail += 1;
+        }
+    }
+    let mut head = 0;
     while head < tail {
         let v = queue[head];
         head += 1;
@@ -123,11 +127,16 @@ impl Table {
     // Not inlined into the lazy `DistanceTable::get`, whose hot path is the lookup.
     #[inline(never)]
     pub fn bfs(grid: &Grid, goal: Cell) -> Self {
+        Self::nearest(grid, &[goal])
+    }
+
+    /// The distance of every cell to the nearest of `cells` (blocked ones are skipped).
+    pub fn nearest(grid: &Grid, cells: &[Cell]) -> Self {
         let dist = if Self::compact(grid) {
             // Written directly as u16 (no u32 table to convert): tables dominate set-up time.
-            Dist::Small(bfs::<u16>(grid, goal).into_boxed_slice())
+            Dist::Small(bfs::<u16>(grid, cells).into_boxed_slice())
         } else {
-            Dist::Large(bfs::<u32>(grid, goal).into_boxed_slice())
+            Dist::Large(bfs::<u32>(grid, cells).into_boxed_slice())
         };
         Self {
             slots: grid.slots().clone(),
@@ -305,6 +314,11 @@ impl DistanceCache {
     pub fn new(grid: Grid, max_bytes: usize) -> Self {
         let tables = max_bytes / Table::bytes(&grid, false).max(1);
         Self::with_capacity(grid, tables)
+    }
+
+    /// The grid the tables are over.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
     }
 
     /// A cache over `grid` holding at most `tables` tables (at least one).

@@ -7,20 +7,19 @@
 //! [`super::epibt`]). Moving idle robots there on their own did worse (RANDOM-04 2363 tasks
 //! against 2381; RANDOM-05 1304 against 1336 by step 1000): they crowd the ways while they go.
 
-use crate::distance::{Table, UNREACHABLE};
+use crate::distance::Table;
 use crate::mapf::Grid;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// The cells in parking order (least crossed first) and the current parking table.
 #[derive(Debug)]
 pub struct Parking {
-    grid: Grid,
     order: Vec<u32>,
     ratio: f64,
     /// Parking cells the table was built for, and the table.
-    built: Option<(usize, std::sync::Arc<Table>)>,
+    built: Option<(usize, Arc<Table>)>,
 }
 
 impl Parking {
@@ -69,16 +68,15 @@ impl Parking {
         }
         cells.sort_by_key(|&v| (crossed[v as usize], v));
         Self {
-            grid: grid.clone(),
             order: cells,
             ratio,
             built: None,
         }
     }
 
-    /// The distance table to the parking for `idle` robots; rebuilt only when the parking
-    /// size changes by more than 5 %.
-    pub fn table(&mut self, idle: usize) -> Option<std::sync::Arc<Table>> {
+    /// The distance table over `grid` (the one the parking was ranked on) to the parking for
+    /// `idle` robots; rebuilt only when the parking size changes by more than 5 %.
+    pub fn table(&mut self, grid: &Grid, idle: usize) -> Option<Arc<Table>> {
         let want = ((idle as f64 * self.ratio).ceil() as usize).min(self.order.len());
         if want == 0 {
             return None;
@@ -88,21 +86,8 @@ impl Parking {
             .as_ref()
             .is_none_or(|(k, _)| k.abs_diff(want) * 20 > want);
         if stale {
-            let grid = &self.grid;
-            let mut d = vec![UNREACHABLE; grid.size()];
-            let mut queue: VecDeque<u32> = self.order[..want].iter().copied().collect();
-            for &v in &queue {
-                d[v as usize] = 0;
-            }
-            while let Some(v) = queue.pop_front() {
-                for &u in grid.neighbors(v) {
-                    if d[u as usize] == UNREACHABLE {
-                        d[u as usize] = d[v as usize] + 1;
-                        queue.push_back(u);
-                    }
-                }
-            }
-            self.built = Some((want, std::sync::Arc::new(Table::from_cells(grid, &d))));
+            let table = Table::nearest(grid, &self.order[..want]);
+            self.built = Some((want, Arc::new(table)));
         }
         self.built.as_ref().map(|(_, t)| t.clone())
     }
@@ -138,11 +123,11 @@ mod tests {
         first.sort();
         assert_eq!(first, tips);
         assert_eq!(*p.order.last().unwrap(), 12, "the centre is crossed most");
-        let t = p.table(4).unwrap();
+        let t = p.table(&grid, 4).unwrap();
         assert_eq!(t.get(2), 0);
         assert_eq!(t.get(7), 1);
         assert_eq!(t.get(12), 2);
         // No idle robot: no parking.
-        assert!(p.table(0).is_none());
+        assert!(p.table(&grid, 0).is_none());
     }
 }
