@@ -675,8 +675,8 @@ mod tests {
         let map = GridMap::new(7, 5, passable);
         let grid = Grid::new(&map).unwrap();
         let goal = grid.cell(3, 0);
-        let small = bfs::<u16>(&grid, goal);
-        let large = bfs::<u32>(&grid, goal);
+        let small = bfs::<u16>(&grid, &[goal]);
+        let large = bfs::<u32>(&grid, &[goal]);
         let per_agent = DistanceTable::new(&grid, vec![goal]);
         let mut cache = DistanceCache::new(grid.clone(), 1 << 20);
         let cached = cache.ensure(goal).unwrap();
@@ -709,6 +709,12 @@ mod tests {
             bfs_from(&grid, crate::mapf::NONE),
             vec![UNREACHABLE; grid.size()]
         );
+        // To the nearer of two cells; a blocked source and a repeated one change nothing.
+        let (a, b) = (grid.cell(0, 0), grid.cell(3, 4));
+        let near = Table::nearest(&grid, &[a, grid.cell(2, 0), b, a]);
+        let (ta, tb) = (Table::bfs(&grid, a), Table::bfs(&grid, b));
+        assert!((0..grid.size() as Cell).all(|v| near.get(v) == ta.get(v).min(tb.get(v))));
+        assert_eq!(near.get(grid.cell(1, 4)), 2);
     }
 
     /// The grid of the test fixture `random-32-32-20.map`.
