@@ -95,6 +95,81 @@ fn bfs<T: Distance>(grid: &Grid, sources: &[Cell]) -> Vec<T> {
     d
 }
 
+/// Shortest distances between single pairs of cells: A* under the Manhattan heuristic,
+/// which on a 4-connected grid with unit steps is consistent and changes by one per step, so
+/// a successor's f is the current f or f + 2 and the open list is two stacks. A query on
+/// brc202d (LoRR GAME) expands a few hundred to a few thousand cells where a full table
+/// takes all 43,151; the scratch arrays are stamped per query, so a query allocates nothing.
+#[derive(Debug, Default)]
+pub struct PairDistance {
+    g: Vec<u32>,
+    stamp: Vec<u32>,
+    query: u32,
+    now: Vec<Cell>,
+    later: Vec<Cell>,
+}
+
+impl PairDistance {
+    /// The distance from `a` to `b` ([`UNREACHABLE`] if there is no path or either is
+    /// blocked).
+    pub fn get(&mut self, grid: &Grid, a: Cell, b: Cell) -> u32 {
+        if !grid.is_passable(a) || !grid.is_passable(b) {
+            return UNREACHABLE;
+        }
+        if self.g.len() != grid.size() {
+            self.g = vec![0; grid.size()];
+            self.stamp = vec![0; grid.size()];
+            self.query = 0;
+        }
+        self.query = self.query.wrapping_add(1);
+        if self.query == 0 {
+            self.stamp.fill(0);
+            self.query = 1;
+        }
+        let (bx, by) = grid.xy(b);
+        let h = |v: Cell| {
+            let (x, y) = grid.xy(v);
+            x.abs_diff(bx) + y.abs_diff(by)
+        };
+        self.now.clear();
+        self.later.clear();
+        self.g[a as usize] = 0;
+        self.stamp[a as usize] = self.query;
+        self.now.push(a);
+        let mut f = h(a);
+        loop {
+            let Some(v) = self.now.pop() else {
+                if self.later.is_empty() {
+                    return UNREACHABLE;
+                }
+                std::mem::swap(&mut self.now, &mut self.later);
+                f += 2;
+                continue;
+            };
+            let gv = self.g[v as usize];
+            if gv + h(v) != f {
+                continue; // reached later at a smaller g: expanded from the lower f already
+            }
+            if v == b {
+                return gv;
+            }
+            for &u in grid.neighbors(v) {
+                let (ui, gu) = (u as usize, gv + 1);
+                if self.stamp[ui] == self.query && self.g[ui] <= gu {
+                    continue;
+                }
+                self.stamp[ui] = self.query;
+                self.g[ui] = gu;
+                if gu + h(u) == f {
+                    self.now.push(u);
+                } else {
+                    self.later.push(u);
+                }
+            }
+        }
+    }
+}
+
 /// Distances from `source` to every cell by BFS ([`UNREACHABLE`] where there is no path).
 pub fn bfs_from(grid: &Grid, source: Cell) -> Vec<u32> {
     let t = Table::bfs(grid, source);
@@ -723,6 +798,39 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/random-32-32-20.map");
         let map = courier_core::formats::movingai::read_map(path).unwrap();
         Grid::new(&map).unwrap()
+    }
+
+    /// A* between pairs gives the tables' distances, unreachable pairs and blocked cells
+    /// included, and its scratch carries over between grids.
+    #[test]
+    fn pair_distances_equal_the_tables() {
+        let mut pair = PairDistance::default();
+        let grid = random_32_32_20();
+        let mut checked = 0;
+        for b in (0..grid.size() as Cell).step_by(37) {
+            let t = Table::bfs(&grid, b);
+            for a in (0..grid.size() as Cell).step_by(11) {
+                assert_eq!(pair.get(&grid, a, b), t.get(a), "{a} -> {b}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 2000);
+        let rows = ["..#....", "..#.#..", "..#.#..", "....#.#", "....##."];
+        let passable: Vec<bool> = rows
+            .iter()
+            .flat_map(|r| r.chars().map(|c| c == '.'))
+            .collect();
+        let small = Grid::new(&GridMap::new(7, 5, passable)).unwrap();
+        assert_eq!(pair.get(&small, small.cell(3, 0), small.cell(1, 0)), 8);
+        assert_eq!(
+            pair.get(&small, small.cell(0, 0), small.cell(6, 4)),
+            UNREACHABLE
+        );
+        assert_eq!(
+            pair.get(&small, small.cell(2, 0), small.cell(0, 0)),
+            UNREACHABLE
+        );
+        assert_eq!(pair.get(&small, small.cell(5, 1), small.cell(5, 1)), 0);
     }
 
     /// Lane tables (Dial's bucket queue) hold the least lane cost to the goal: every entry

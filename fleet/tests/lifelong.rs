@@ -263,6 +263,33 @@ fn scheduler_spreads_robots_over_first_errands() {
     assert_eq!(pick(10.0, 0.25, &mut planner), near);
 }
 
+#[test]
+fn scheduler_measures_task_lengths_around_walls() {
+    use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
+    // A wall down column 3 but for the bottom row. Tasks 0 and 1 start next to robot 0 at
+    // (0,0): task 0 runs to (5,0) (4 by Manhattan, 12 round the wall), task 1 to (0,4) (5).
+    // Robot 1 at (6,4) is there so that three tasks are revealed; task 2 starts beside it.
+    let rows = ["...#...", "...#...", "...#...", "...#...", "......."];
+    let free: Vec<bool> = rows.concat().chars().map(|c| c == '.').collect();
+    let p = problem(
+        GridMap::new(7, 5, free),
+        vec![0, 34],
+        vec![vec![1, 5], vec![1, 28], vec![33, 32]],
+    );
+    let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    assert_eq!(sim.pool().len(), 3);
+    let mut planner =
+        Planner::new(&p.map, MotionModel::Rotation, 2, PlannerParams::default()).unwrap();
+    let mut pick = |table_deadline| {
+        let mut s = Scheduler::new(SchedulerParams::default());
+        s.schedule(&sim, &mut planner, table_deadline, None)[0]
+    };
+    assert_eq!(pick(None), Some(1), "the truly shorter task");
+    // No time to measure: the Manhattan bounds decide.
+    let past = std::time::Instant::now();
+    assert_eq!(pick(Some(past)), Some(0));
+}
+
 /// 12 robots on an open 10 x 10 map (100 free cells, no corridors: not an aisle grid), with
 /// 40 tasks to pick from.
 fn open_fleet() -> Problem {

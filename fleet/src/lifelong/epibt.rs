@@ -258,7 +258,6 @@ impl Epibt {
         cache: &DistanceCache,
         park: Option<Arc<Table>>,
         tie: &[u32],
-        (age, age_weight): (&[u32], f64),
         rng: &mut ChaCha8Rng,
         effort: Effort,
         deadline: Option<Instant>,
@@ -286,15 +285,14 @@ impl Epibt {
             attempt: 0,
         };
         // Closest to its goal first: a robot about to finish frees its task soonest.
-        let mut order: Vec<(bool, i64, u32, usize, i64)> = (0..n)
+        let mut order: Vec<(bool, i64, u32, usize)> = (0..n)
             .map(|i| {
                 let h = Self::h(&ctx, i, states[i]) as i64;
-                let aged = (h as f64 - age_weight * age.get(i).copied().unwrap_or(0) as f64) * 16.0;
-                (goals[i].is_none(), aged as i64, tie[i], i, h)
+                (goals[i].is_none(), h, tie[i], i)
             })
             .collect();
         order.sort_unstable();
-        for (k, &(idle, _, _, i, h)) in order.iter().enumerate() {
+        for (k, &(idle, h, _, i)) in order.iter().enumerate() {
             ctx.stay[i] = if idle { 0 } else { h * STEP };
             ctx.value[i] = ctx.stay[i];
             if !idle {
@@ -308,7 +306,7 @@ impl Epibt {
         self.hold_start(&mut ctx);
         let out_of_time =
             |k: usize| k.is_multiple_of(32) && deadline.is_some_and(|d| Instant::now() >= d);
-        for (k, &(_, _, _, i, _)) in order.iter().enumerate() {
+        for (k, &(_, _, _, i)) in order.iter().enumerate() {
             if out_of_time(k) {
                 break;
             }
@@ -736,7 +734,6 @@ mod tests {
                 &cache,
                 None,
                 &tie,
-                (&[], 0.0),
                 &mut rng,
                 Effort {
                     budget_per_root: 200,

@@ -145,9 +145,6 @@ pub struct PlannerParams {
     /// EPIBT: share of the step budget after which planning stops; robots not planned yet
     /// wait (default 0.9).
     pub window_time_share: f64,
-    /// EPIBT planning order: a robot's cost-to-go less this many steps per step it has
-    /// been on its way to its current errand (default 0: closest to its goal first).
-    pub window_age_weight: f64,
     /// Windowed LNS (see [`super::wlns`]): steps of the window, 0 = off (default 10; on
     /// RANDOM-01..04 it took tasks done from 518/686/830/857 to 679/1175/1284/989; with a
     /// window of 15, RANDOM-03 did 1351 at 2.6 times the planning time).
@@ -242,7 +239,6 @@ impl Default for PlannerParams {
             window_improve_tries_dense: 400_000,
             window_inherit_min_density: 0.35,
             window_time_share: 0.9,
-            window_age_weight: 0.0,
             lns_window: 10,
             lns_neighbourhood: 8,
             lns_max_iterations: 12000,
@@ -508,7 +504,6 @@ impl Planner {
                 &self.cache,
                 park,
                 &self.tie,
-                (&self.elapsed, self.params.window_age_weight),
                 &mut self.rng,
                 Effort {
                     budget_per_root: self.params.window_budget_per_root,

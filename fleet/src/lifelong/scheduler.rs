@@ -5,10 +5,12 @@
 
 use super::nearest::{Buckets, Scratch};
 use super::pibt::Planner;
-use super::sim::Simulator;
+use super::sim::{PoolTask, Simulator};
 use crate::assign;
+use crate::distance::{PairDistance, UNREACHABLE};
+use crate::mapf::Grid;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 /// Which assignment solver the scheduler uses.
@@ -109,7 +111,16 @@ impl Default for SchedulerParams {
 #[derive(Debug, Default)]
 pub struct Scheduler {
     pub params: SchedulerParams,
-    task_len: HashMap<usize, u32>,
+    task_len: HashMap<usize, Length>,
+    pair: PairDistance,
+}
+
+/// A task's own length in steps (errand to errand, from its next errand): exact once
+/// measured, until then the Manhattan lower bound.
+#[derive(Debug, Clone, Copy)]
+struct Length {
+    steps: u32,
+    exact: bool,
 }
 
 impl Scheduler {
@@ -117,6 +128,7 @@ impl Scheduler {
         Self {
             params,
             task_len: HashMap::new(),
+            pair: PairDistance::default(),
         }
     }
 
@@ -179,22 +191,20 @@ impl Scheduler {
         // True distances when every pool task's first errand fits in the cache.
         let all_fit = planner.cache.capacity() >= 2 * pool.len();
         let mut firsts = Vec::with_capacity(tasks.len());
-        let mut extra = Vec::with_capacity(tasks.len());
         for &t in &tasks {
-            let task = &pool[&t];
-            let e0 = task.next_errand();
+            let e0 = pool[&t].next_errand();
             if all_fit && table_deadline.is_none_or(|d| Instant::now() < d) {
                 planner.cache.ensure(e0);
             }
-            let len = *self.task_len.entry(t).or_insert_with(|| {
-                task.errands[task.next..]
-                    .windows(2)
-                    .map(|w| planner.cache.estimate(w[0], w[1]))
-                    .sum()
-            });
             firsts.push(e0);
-            extra.push((len as f64 * self.params.task_length_weight).round() as i64);
         }
+        self.measure_lengths(pool, &tasks, planner.cache.grid(), table_deadline);
+        let mut extra: Vec<i64> = tasks
+            .iter()
+            .map(|t| {
+                (self.task_len[t].steps as f64 * self.params.task_length_weight).round() as i64
+            })
+            .collect();
         // Station load: where tasks start at few cells, a task costs more per robot already
         // heading to its first errand (robots keeping their tasks).
         let shares_stations = || {
@@ -281,6 +291,47 @@ impl Scheduler {
         }
         self.task_len.retain(|t, _| pool.contains_key(t));
         schedule
+    }
+
+    /// Lengths of `tasks`: new ones get their Manhattan bound, then bounds become exact
+    /// shortest first (a bound never exceeds the length, so the tasks left unmeasured are
+    /// never shorter than the last one measured) until `deadline`.
+    fn measure_lengths(
+        &mut self,
+        pool: &BTreeMap<usize, PoolTask>,
+        tasks: &[usize],
+        grid: &Grid,
+        deadline: Option<Instant>,
+    ) {
+        let legs = |t: usize| pool[&t].errands[pool[&t].next..].windows(2);
+        let mut todo: Vec<(u32, usize)> = Vec::new();
+        for &t in tasks {
+            let len = self.task_len.entry(t).or_insert_with(|| Length {
+                steps: legs(t)
+                    .map(|w| {
+                        let ((ax, ay), (bx, by)) = (grid.xy(w[0]), grid.xy(w[1]));
+                        ax.abs_diff(bx) + ay.abs_diff(by)
+                    })
+                    .sum(),
+                exact: false,
+            });
+            if !len.exact {
+                todo.push((len.steps, t));
+            }
+        }
+        todo.sort_unstable();
+        for (_, t) in todo {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            let steps = legs(t)
+                .map(|w| match self.pair.get(grid, w[0], w[1]) {
+                    UNREACHABLE => u32::MAX / 4,
+                    d => d,
+                })
+                .fold(0u32, u32::saturating_add);
+            self.task_len.insert(t, Length { steps, exact: true });
+        }
     }
 
     /// The most robots that may hold a task at once.
