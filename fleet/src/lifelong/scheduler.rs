@@ -1,7 +1,8 @@
 //! The scheduler of LoRR 2024 rules: gives revealed tasks to robots. Free robots (and, with
 //! `reassign_unopened`, robots whose task is not opened yet) are matched to unassigned tasks by
-//! cost = distance to the first errand + `task_length_weight` × the task's own errand path,
-//! by the Hungarian method for small batches and greedily (nearest candidates) for large ones.
+//! cost = distance to the first errand + `task_length_weight` × the task's own errand path
+//! (its exact shortest length, measured once per task), by the Hungarian method for small
+//! batches and greedily (nearest candidates) for large ones.
 
 use super::nearest::{Buckets, Scratch};
 use super::pibt::Planner;
