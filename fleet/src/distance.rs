@@ -97,9 +97,10 @@ fn bfs<T: Distance>(grid: &Grid, sources: &[Cell]) -> Vec<T> {
 
 /// Shortest distances between single pairs of cells: A* under the Manhattan heuristic,
 /// which on a 4-connected grid with unit steps is consistent and changes by one per step, so
-/// a successor's f is the current f or f + 2 and the open list is two stacks. A query on
-/// brc202d (LoRR GAME) expands a few hundred to a few thousand cells where a full table
-/// takes all 43,151; the scratch arrays are stamped per query, so a query allocates nothing.
+/// a successor's f is the current f or f + 2 and the open list is two stacks. The scratch
+/// arrays are stamped per query, so a query allocates nothing. Random pairs (5000, this
+/// 2-core machine beside two other runs): brc202d (LoRR GAME, a maze) 191 µs a pair against
+/// 690 µs for a full table, warehouse_large 3.5 against 522, Paris_1_256 71 against 845.
 #[derive(Debug, Default)]
 pub struct PairDistance {
     g: Vec<u32>,
