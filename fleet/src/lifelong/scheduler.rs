@@ -88,8 +88,8 @@ pub struct SchedulerParams {
     pub max_idle_per_free_cell: f64,
     /// Above this many robots per free cell (default 0.9), a task's length is read from the
     /// planner's (lane) table where it holds one, else measured exactly. RANDOM-05 (0.98)
-    /// did 2311 tasks with plain lengths against 2346 (planner seed 1: 1841 against 1932
-    /// at step 1600), while RANDOM-03/04 gained with them (2125 / 2403 against 2090 / 2381).
+    /// did 2311 tasks with plain lengths against 2346 (planner seed 1: 2195 against 2354),
+    /// while RANDOM-03/04 gained with them (2125 / 2403 against 2090 / 2381).
     pub lane_lengths_min_density: f64,
 }
 
