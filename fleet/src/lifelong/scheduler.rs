@@ -8,7 +8,8 @@ use super::nearest::{Buckets, Scratch};
 use super::pibt::Planner;
 use super::sim::{PoolTask, Simulator};
 use crate::assign;
-use crate::distance::{DistanceCache, PairDistance, UNREACHABLE};
+use crate::distance::{PairDistance, UNREACHABLE};
+use crate::mapf::Grid;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -86,11 +87,6 @@ pub struct SchedulerParams {
     /// and 369 and 430 did 2111 and 2162 over the full 2000 steps. The floor is 431 there
     /// (RANDOM-04: 331; RANDOM-01..03, CITY, GAME, WAREHOUSE, SORTATION: none).
     pub max_idle_per_free_cell: f64,
-    /// Above this many robots per free cell (default 0.9), a task's length is read from the
-    /// planner's (lane) table where it holds one, else measured exactly. RANDOM-05 (0.98)
-    /// did 2311 tasks with plain lengths against 2346 (planner seed 1: 2195 against 2354),
-    /// while RANDOM-03/04 gained with them (2125 / 2403 against 2090 / 2381).
-    pub lane_lengths_min_density: f64,
 }
 
 impl Default for SchedulerParams {
@@ -108,7 +104,6 @@ impl Default for SchedulerParams {
             errand_load_weight: 100.0,
             station_cells_per_robot: 0.25,
             max_idle_per_free_cell: 0.45,
-            lane_lengths_min_density: 0.9,
         }
     }
 }
@@ -204,9 +199,7 @@ impl Scheduler {
             }
             firsts.push(e0);
         }
-        let density = states.len() as f64 / sim.map().passable_count().max(1) as f64;
-        let lanes = density > self.params.lane_lengths_min_density;
-        self.measure_lengths(pool, &tasks, &planner.cache, lanes, table_deadline);
+        self.measure_lengths(pool, &tasks, planner.cache.grid(), table_deadline);
         let mut extra: Vec<i64> = tasks
             .iter()
             .map(|t| {
@@ -308,11 +301,9 @@ impl Scheduler {
         &mut self,
         pool: &BTreeMap<usize, PoolTask>,
         tasks: &[usize],
-        cache: &DistanceCache,
-        lanes: bool,
+        grid: &Grid,
         deadline: Option<Instant>,
     ) {
-        let grid = cache.grid();
         let legs = |t: usize| pool[&t].errands[pool[&t].next..].windows(2);
         let mut todo: Vec<(u32, usize)> = Vec::new();
         for &t in tasks {
@@ -335,14 +326,9 @@ impl Scheduler {
                 break;
             }
             let steps = legs(t)
-                .map(|w| {
-                    if lanes && cache.contains(w[1]) {
-                        return cache.estimate(w[0], w[1]);
-                    }
-                    match self.pair.get(grid, w[0], w[1]) {
-                        UNREACHABLE => u32::MAX / 4,
-                        d => d,
-                    }
+                .map(|w| match self.pair.get(grid, w[0], w[1]) {
+                    UNREACHABLE => u32::MAX / 4,
+                    d => d,
                 })
                 .fold(0u32, u32::saturating_add);
             self.task_len.insert(t, Length { steps, exact: true });
