@@ -32,6 +32,10 @@ use std::sync::Arc;
 /// Distance meaning "unreachable" (also returned for blocked cells).
 pub const UNREACHABLE: u32 = u32::MAX;
 
+/// A finite stand-in for [`UNREACHABLE`] where distances are added up as costs: a few of
+/// them still sum without overflow, and any of them outweighs every real distance.
+pub const FAR: u32 = u32::MAX / 4;
+
 /// A distance value a table can hold: `u16` (compact) or `u32`.
 trait Distance: Copy + Eq {
     const INF: Self;
@@ -127,11 +131,7 @@ impl PairDistance {
             self.stamp.fill(0);
             self.query = 1;
         }
-        let (bx, by) = grid.xy(b);
-        let h = |v: Cell| {
-            let (x, y) = grid.xy(v);
-            x.abs_diff(bx) + y.abs_diff(by)
-        };
+        let h = |v: Cell| grid.manhattan(v, b);
         self.now.clear();
         self.later.clear();
         self.g[a as usize] = 0;
@@ -546,16 +546,15 @@ impl DistanceCache {
 
     /// Manhattan distance between two cells (a lower bound of the true distance).
     pub fn manhattan(&self, a: Cell, b: Cell) -> u32 {
-        let ((ax, ay), (bx, by)) = (self.grid.xy(a), self.grid.xy(b));
-        ax.abs_diff(bx) + ay.abs_diff(by)
+        self.grid.manhattan(a, b)
     }
 
     /// Distance from `from` to `goal`: the true one if the table is held, else Manhattan.
-    /// Never computes a table. Unreachable pairs give `u32::MAX / 4`.
+    /// Never computes a table. Unreachable pairs give [`FAR`].
     pub fn estimate(&self, from: Cell, goal: Cell) -> u32 {
         match self.tables.get(&goal) {
             Some(e) => match e.table.get(from) {
-                UNREACHABLE => u32::MAX / 4,
+                UNREACHABLE => FAR,
                 d => d,
             },
             None => self.manhattan(from, goal),

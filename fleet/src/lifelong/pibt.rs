@@ -493,7 +493,10 @@ impl Planner {
 
         if let Some(e) = self.epibt.as_mut() {
             let idle = goals.iter().filter(|g| g.is_none()).count();
-            let park = (self.park.as_mut()).and_then(|p| p.table(self.cache.grid(), idle));
+            let park = self
+                .park
+                .as_mut()
+                .and_then(|p| p.table(self.cache.grid(), idle));
             let deadline = budget.map(|b| start + b.mul_f64(self.params.window_time_share));
             return e.plan(
                 &self.map,

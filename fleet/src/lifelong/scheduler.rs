@@ -8,7 +8,7 @@ use super::nearest::{Buckets, Scratch};
 use super::pibt::Planner;
 use super::sim::{PoolTask, Simulator};
 use crate::assign;
-use crate::distance::{PairDistance, UNREACHABLE};
+use crate::distance::{FAR, PairDistance, UNREACHABLE};
 use crate::mapf::Grid;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -237,7 +237,7 @@ impl Scheduler {
             let from = states[a].loc;
             let travel = match &tabs[k] {
                 Some(t) => match t.get(from) {
-                    crate::distance::UNREACHABLE => u32::MAX as u64 / 4,
+                    UNREACHABLE => FAR as u64,
                     d => d as u64,
                 },
                 None => cache.manhattan(from, firsts[k]) as u64,
@@ -308,12 +308,7 @@ impl Scheduler {
         let mut todo: Vec<(u32, usize)> = Vec::new();
         for &t in tasks {
             let len = self.task_len.entry(t).or_insert_with(|| Length {
-                steps: legs(t)
-                    .map(|w| {
-                        let ((ax, ay), (bx, by)) = (grid.xy(w[0]), grid.xy(w[1]));
-                        ax.abs_diff(bx) + ay.abs_diff(by)
-                    })
-                    .sum(),
+                steps: legs(t).map(|w| grid.manhattan(w[0], w[1])).sum(),
                 exact: false,
             });
             if !len.exact {
@@ -327,7 +322,7 @@ impl Scheduler {
             }
             let steps = legs(t)
                 .map(|w| match self.pair.get(grid, w[0], w[1]) {
-                    UNREACHABLE => u32::MAX / 4,
+                    UNREACHABLE => FAR,
                     d => d,
                 })
                 .fold(0u32, u32::saturating_add);

@@ -116,6 +116,12 @@ impl Grid {
     pub fn xy(&self, v: Cell) -> (u32, u32) {
         (v % self.width, v / self.width)
     }
+    /// Manhattan distance between two cells (a lower bound of the true distance).
+    #[inline]
+    pub fn manhattan(&self, a: Cell, b: Cell) -> u32 {
+        let ((ax, ay), (bx, by)) = (self.xy(a), self.xy(b));
+        ax.abs_diff(bx) + ay.abs_diff(by)
+    }
     /// The passable cell one step from `v` in direction `dir` ([`HEADING_STEPS`]), if any.
     pub fn toward(&self, v: Cell, dir: u8) -> Option<Cell> {
         let (x, y) = self.xy(v);
