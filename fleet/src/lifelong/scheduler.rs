@@ -70,9 +70,11 @@ pub struct SchedulerParams {
     /// WAREHOUSE at 2117 robots lost 40 %.
     pub max_active_per_sqrt_free_cell: f64,
     /// Extra cost, in steps, of a task per robot already heading to its first errand's cell
-    /// (default 100): spreads robots over the stations instead of queueing them at one. On
-    /// WAREHOUSE (2000 steps, with lanes) weights 0 / 8 / 30 / 100 / 300 did 25931 / 25721 /
-    /// 30169 / 32383 / 30785 tasks.
+    /// (default 50): spreads robots over the stations instead of queueing them at one. On
+    /// WAREHOUSE (2000 steps, with lanes, one-step PIBT) weights 0 / 8 / 30 / 100 / 300 did
+    /// 25931 / 25721 / 30169 / 32383 / 30785 tasks. With EPIBT (session 21, first 1000
+    /// steps, `--step-time-ms 0`) 10 / 25 / 50 / 100 / 200 did 28453 / 28653 / 28584 /
+    /// 28304 / 27417, and SORTATION 29646 with 50 against 29516 with 100.
     pub errand_load_weight: f64,
     /// The load term applies only while the pool's tasks start at no more than this many
     /// distinct cells per robot (default 0.25), i.e. where robots share stations: WAREHOUSE
@@ -101,7 +103,7 @@ impl Default for SchedulerParams {
             active_fraction: 1.0,
             max_active_per_free_cell: 0.4,
             max_active_per_sqrt_free_cell: 15.0,
-            errand_load_weight: 100.0,
+            errand_load_weight: 50.0,
             station_cells_per_robot: 0.25,
             max_idle_per_free_cell: 0.45,
         }
