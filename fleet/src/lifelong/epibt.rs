@@ -31,7 +31,8 @@
 //! trajectory is only taken after it was checked against all others (vertex and swap
 //! conflicts at every step of the window).
 
-use super::motion::{Action, AgentState, MotionModel, apply, neighbor, turns};
+use super::motion::{Action, AgentState, MotionModel, apply};
+use super::wlns::{FAR, cost_to_go};
 use crate::distance::{DistanceCache, Table, UNREACHABLE};
 use courier_core::GridMap;
 use rand::Rng;
@@ -563,13 +564,13 @@ impl Epibt {
     fn dist(ctx: &Ctx, i: usize, c: u32) -> u64 {
         match (ctx.goals[i], &ctx.tables[i]) {
             (Some(_), Some(t)) => match t.get(c) {
-                UNREACHABLE => 1 << 20,
+                UNREACHABLE => FAR,
                 d => d as u64,
             },
             (Some(g), None) => ctx.cache.manhattan(c, g) as u64,
             (None, _) => match &ctx.park {
                 Some(t) => match t.get(c) {
-                    UNREACHABLE => 1 << 20,
+                    UNREACHABLE => FAR,
                     d => d as u64,
                 },
                 None => 0,
@@ -585,22 +586,9 @@ impl Epibt {
         if parked || ctx.goals[i] == Some(s.loc) {
             return 0;
         }
-        if let Some(d) = ctx.tables[i]
-            .as_ref()
-            .and_then(|t| t.get_heading(s.loc, s.dir))
-        {
-            return if d == UNREACHABLE { 1 << 20 } else { d as u64 };
-        }
-        match ctx.model {
-            MotionModel::FourConnected => Self::dist(ctx, i, s.loc),
-            MotionModel::Rotation => (0..4u8)
-                .filter_map(|k| {
-                    neighbor(ctx.map, s.loc, k)
-                        .map(|u| turns(s.dir, k) as u64 + 1 + Self::dist(ctx, i, u))
-                })
-                .min()
-                .unwrap_or(1 << 20),
-        }
+        cost_to_go(ctx.map, ctx.model, ctx.tables[i].as_ref(), s, |c| {
+            Self::dist(ctx, i, c)
+        })
     }
 
     /// The legal operations of robot `i` other than "stay", best (lowest value) first. With

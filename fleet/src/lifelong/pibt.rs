@@ -175,9 +175,12 @@ pub struct PlannerParams {
     /// (default false: with `--step-time-ms 0` it did 1184 tasks against 1175 on RANDOM-02,
     /// 8070 against 8018 on CITY-02, but 1160 against 1284 on RANDOM-03).
     pub lns_release_at_goal: bool,
-    /// EPIBT, rotation model: in fleets of at most this many robots per free cell (default
-    /// 0.9; 0: never), distance tables are heading-aware (every turn a step; see
-    /// [`DistanceCache::set_headings`]). `--step-time-ms 0`, against cell tables: RANDOM-03
+    /// EPIBT and the windowed LNS, rotation model: in fleets of at most this many robots per
+    /// free cell (default 0.9; 0: never), distance tables are heading-aware (every turn a
+    /// step; see [`DistanceCache::set_headings`]). The windowed LNS has them since session
+    /// 21 (its A* heuristic and end-of-window cost turned exact): `--step-time-ms 0`,
+    /// RANDOM-01 688 tasks against 676, RANDOM-02 1220 against 1204, each at under half the
+    /// planning time. EPIBT, `--step-time-ms 0`, against cell tables: RANDOM-03
     /// 1974 / 1979 tasks against 1952 / 1941 (planner seeds 0 / 1), RANDOM-04 1275 against
     /// 1256 at step 500; first 800 steps of CITY-02 4245 against 4166, first 1000 of GAME
     /// 4948 against 4901 and of WAREHOUSE 27863 against 27543; but RANDOM-05 (0.98) 1284
@@ -357,7 +360,7 @@ impl Planner {
         // budget with all ~12,000 (README, session 16), so tables are counted at their
         // full-grid size, as before they stored passable cells only (same counts as then;
         // less memory: 86 KB instead of 510 KB a table on brc202d).
-        let headings = epibt.is_some()
+        let headings = (epibt.is_some() || wlns.is_some())
             && model == MotionModel::Rotation
             && density <= params.headings_max_density;
         // A heading-aware table takes 3 bytes a passable cell: at most a plain one over the

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 const NONE: u32 = u32::MAX;
-const FAR: u64 = 1 << 20;
+pub(super) const FAR: u64 = 1 << 20;
 
 /// What one step of planning needs to price a robot's state.
 pub(super) struct Costs<'a> {
@@ -30,6 +30,28 @@ pub(super) struct Costs<'a> {
     pub goals: &'a [Option<u32>],
     pub tables: &'a [Option<Arc<Table>>],
     pub cache: &'a DistanceCache,
+}
+
+/// Steps from `s` to the goal of `table`: exact where the table is heading-aware (turns
+/// included), else the best first move's turns + 1 + `dist` of the cell it enters
+/// (4-connected: `dist` of `s`'s cell, a lower bound). [`FAR`] stands for unreachable.
+pub(super) fn cost_to_go(
+    map: &GridMap,
+    model: MotionModel,
+    table: Option<&Arc<Table>>,
+    s: AgentState,
+    dist: impl Fn(u32) -> u64,
+) -> u64 {
+    if let Some(d) = table.and_then(|t| t.get_heading(s.loc, s.dir)) {
+        return if d == UNREACHABLE { FAR } else { d as u64 };
+    }
+    match model {
+        MotionModel::FourConnected => dist(s.loc),
+        MotionModel::Rotation => (0..4u8)
+            .filter_map(|k| neighbor(map, s.loc, k).map(|u| turns(s.dir, k) as u64 + 1 + dist(u)))
+            .min()
+            .unwrap_or(FAR),
+    }
 }
 
 impl Costs<'_> {
@@ -50,16 +72,9 @@ impl Costs<'_> {
         match self.goals[i] {
             None => 0,
             Some(g) if g == s.loc => 0,
-            Some(_) => match self.model {
-                MotionModel::FourConnected => self.dist(i, s.loc),
-                MotionModel::Rotation => (0..4u8)
-                    .filter_map(|k| {
-                        neighbor(self.map, s.loc, k)
-                            .map(|u| turns(s.dir, k) as u64 + 1 + self.dist(i, u))
-                    })
-                    .min()
-                    .unwrap_or(FAR),
-            },
+            Some(_) => cost_to_go(self.map, self.model, self.tables[i].as_ref(), s, |c| {
+                self.dist(i, c)
+            }),
         }
     }
 
