@@ -503,6 +503,34 @@ mod tests {
         true
     }
 
+    /// The cost-to-go counts every turn where the table is heading-aware, and only the
+    /// first move's turns where it is not (a lower bound).
+    #[test]
+    fn cost_to_go_counts_turns_with_heading_tables() {
+        let map = GridMap::new(5, 5, vec![true; 25]);
+        let goal = 2 * 5 + 4; // (4, 2)
+        let goals = [Some(goal)];
+        // At (0, 0) facing west: turn south, 2 forward, turn east, 4 forward = 8 steps.
+        let west = AgentState { loc: 0, dir: 2 };
+        let mut want = Vec::new();
+        for headings in [true, false] {
+            let mut cache = DistanceCache::new(Grid::new(&map).unwrap(), 1 << 20);
+            cache.set_headings(headings);
+            let tables = [cache.ensure(goal)];
+            let c = Costs {
+                map: &map,
+                model: MotionModel::Rotation,
+                goals: &goals,
+                tables: &tables,
+                cache: &cache,
+            };
+            want.push(c.to_go(0, west));
+            assert_eq!(c.to_go(0, AgentState { loc: goal, dir: 1 }), 0);
+        }
+        // Without headings: 1 turn + 1 step to (0, 1) + 5 cells from there.
+        assert_eq!(want, [8, 7]);
+    }
+
     /// From an all-wait start (legal but poor), the search must lower the cost a lot and keep
     /// the window paths legal, in both motion models, with and without releasing cells at goals.
     #[test]
