@@ -21,7 +21,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 const NONE: u32 = u32::MAX;
-pub(super) const FAR: u64 = 1 << 20;
+/// [`distance::FAR`](crate::distance::FAR) as a step cost.
+pub(super) const FAR: u64 = crate::distance::FAR as u64;
 
 /// What one step of planning needs to price a robot's state.
 pub(super) struct Costs<'a> {
