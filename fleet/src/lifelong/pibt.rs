@@ -72,11 +72,14 @@ pub struct PlannerParams {
     pub lane_penalty: u16,
     /// The lane penalty instead where EPIBT plans a sparse fleet (at most `lns_max_density`
     /// robots per free cell; EPIBT plans it for its size) on a map that is not an aisle grid:
-    /// CITY-02 and GAME (default 5). First 1500 steps, `--step-time-ms 0`, penalty 2 / 5 / 9:
-    /// CITY-02 7686 / 7920 / 8109 tasks, GAME 7044 / 7011 / 6911. At 1 s per step: CITY-02
-    /// 15263 tasks against 14214 (full length), GAME 6156 against 5896 (first 1500 steps).
-    /// Dense fleets need the milder lanes: RANDOM-03 with 9 did 1278 against 1499 tasks at
-    /// step 600.
+    /// CITY-02 and GAME (default 9). First 1500 steps, `--step-time-ms 0`, penalty 2 / 5 / 9
+    /// (session 14): CITY-02 7686 / 7920 / 8109 tasks, GAME 7044 / 7011 / 6911. At 1 s per
+    /// step: CITY-02 15263 tasks with 5 against 14214 with 2 (full length), GAME 6156 against
+    /// 5896 (first 1500 steps). With heading tables and exact task lengths (sessions 21–22,
+    /// full length, `--step-time-ms 0`, planner seeds 0 / 1) 9 against 5: CITY-02 16579 /
+    /// 16563 against 16457 / 16454, GAME 22219 against 22239 (seed 0), level, so 9 since
+    /// session 22. Dense fleets need the milder lanes: RANDOM-03 with 9 did 1278 against
+    /// 1499 tasks at step 600.
     pub sparse_lane_penalty: u16,
     /// Lanes only on maps with at least this share of corridor cells
     /// ([`DistanceCache::corridor_share`]; default 0.3: warehouse_large 0.63 and
@@ -226,7 +229,7 @@ impl Default for PlannerParams {
             rollouts: 1,
             rollout_time_share: 0.8,
             lane_penalty: 2,
-            sparse_lane_penalty: 5,
+            sparse_lane_penalty: 9,
             lane_min_corridor_share: 0.3,
             inertia_quarters: 4,
             guidance: false,
