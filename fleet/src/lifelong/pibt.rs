@@ -152,8 +152,11 @@ pub struct PlannerParams {
     /// RANDOM-01..04 it took tasks done from 518/686/830/857 to 679/1175/1284/989; with a
     /// window of 15, RANDOM-03 did 1351 at 2.6 times the planning time).
     pub lns_window: usize,
-    /// Windowed LNS: robots replanned together in one neighbourhood (default 8; on RANDOM-03
-    /// 4, 16 and 32 did 627, 1008 and 959 tasks against 1284).
+    /// Windowed LNS: robots replanned together in one neighbourhood (default 12; on RANDOM-03,
+    /// when it used the LNS, 4, 16 and 32 did 627, 1008 and 959 tasks against 1284 with 8).
+    /// Session 22, heading tables, `--step-time-ms 0`, 6 / 8 / 12 / 16 / 24: RANDOM-02 1180 /
+    /// 1220 / 1233 / 1240 / 1251 tasks (CPU 278 / 414 / 479 / 500 ms per step with 8 / 12 /
+    /// 16 / 24), RANDOM-01 – / 688 / 690 / 686 / –, CITY-01 – / 8426 / 8432 / – / –.
     pub lns_neighbourhood: usize,
     /// Windowed LNS: neighbourhoods tried at most per step (a count, so runs without a time
     /// budget are reproducible; default 12000, bounded by `lns_time_share` of the budget).
@@ -246,7 +249,7 @@ impl Default for PlannerParams {
             window_inherit_min_density: 0.35,
             window_time_share: 0.9,
             lns_window: 10,
-            lns_neighbourhood: 8,
+            lns_neighbourhood: 12,
             lns_max_iterations: 12000,
             lns_time_share: 0.8,
             lns_max_density: 0.35,
