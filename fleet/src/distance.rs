@@ -36,6 +36,15 @@ pub const UNREACHABLE: u32 = u32::MAX;
 /// them still sum without overflow, and any of them outweighs every real distance.
 pub const FAR: u32 = u32::MAX / 4;
 
+/// A table's distance as a step cost: [`UNREACHABLE`] becomes [`FAR`].
+pub fn step_cost(d: u32) -> u64 {
+    if d == UNREACHABLE {
+        FAR as u64
+    } else {
+        d as u64
+    }
+}
+
 /// A distance value a table can hold: `u16` (compact) or `u32`.
 trait Distance: Copy + Eq {
     const INF: Self;

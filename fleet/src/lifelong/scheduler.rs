@@ -8,7 +8,7 @@ use super::nearest::{Buckets, Scratch};
 use super::pibt::Planner;
 use super::sim::{PoolTask, Simulator};
 use crate::assign;
-use crate::distance::{FAR, PairDistance, UNREACHABLE};
+use crate::distance::{FAR, PairDistance, UNREACHABLE, step_cost};
 use crate::mapf::Grid;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -238,10 +238,7 @@ impl Scheduler {
         let cost = |a: usize, k: usize| {
             let from = states[a].loc;
             let travel = match &tabs[k] {
-                Some(t) => match t.get(from) {
-                    UNREACHABLE => FAR as u64,
-                    d => d as u64,
-                },
+                Some(t) => step_cost(t.get(from)),
                 None => cache.manhattan(from, firsts[k]) as u64,
             };
             assign::cost(travel, &info, now, &cp) + extra[k]

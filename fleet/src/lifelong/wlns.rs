@@ -9,7 +9,7 @@
 //! of the window, so the executed step is legal by construction.
 
 use super::motion::{Action, AgentState, MotionModel, direction_to, neighbor, turns};
-use crate::distance::{DistanceCache, Table, UNREACHABLE};
+use crate::distance::{DistanceCache, Table, step_cost};
 use crate::mapf::lacam::IdentityMap;
 use courier_core::GridMap;
 use rand::Rng;
@@ -44,7 +44,7 @@ pub(super) fn cost_to_go(
     dist: impl Fn(u32) -> u64,
 ) -> u64 {
     if let Some(d) = table.and_then(|t| t.get_heading(s.loc, s.dir)) {
-        return if d == UNREACHABLE { FAR } else { d as u64 };
+        return step_cost(d);
     }
     match model {
         MotionModel::FourConnected => dist(s.loc),
@@ -59,10 +59,7 @@ impl Costs<'_> {
     /// Grid distance of cell `c` to robot `i`'s goal (true table if held, else Manhattan).
     fn dist(&self, i: usize, c: u32) -> u64 {
         match (self.goals[i], &self.tables[i]) {
-            (Some(_), Some(t)) => match t.get(c) {
-                UNREACHABLE => FAR,
-                d => d as u64,
-            },
+            (Some(_), Some(t)) => step_cost(t.get(c)),
             (Some(g), None) => self.cache.manhattan(c, g) as u64,
             (None, _) => 0,
         }
