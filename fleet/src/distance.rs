@@ -386,12 +386,18 @@ pub struct DistanceCache {
     behind: Vec<[(u32, u16); 4]>,
     /// The cell of each slot ([`Grid::slots`]).
     cells: Vec<Cell>,
+    /// Extra cost of entering each slot's cell, where robots stand (see
+    /// [`Self::set_crowd`]); empty when off.
+    crowd: Vec<u16>,
+    crowd_penalty: u16,
 }
 
 #[derive(Debug)]
 struct Entry {
     table: Arc<Table>,
     last_used: u64,
+    /// The step ([`DistanceCache::tick`]) the table was computed in.
+    made: u64,
 }
 
 impl DistanceCache {
@@ -417,6 +423,8 @@ impl DistanceCache {
             col_south: Vec::new(),
             row_east: Vec::new(),
             behind: Vec::new(),
+            crowd: Vec::new(),
+            crowd_penalty: 0,
             cells: (0..grid.size() as Cell)
                 .filter(|&c| grid.is_passable(c))
                 .collect(),
@@ -470,6 +478,53 @@ impl DistanceCache {
             })
             .collect();
         self.behind = behind;
+    }
+
+    /// Makes tables computed from now on charge `penalty` extra for entering each of
+    /// `occupied` (the cells robots stand on now), so that ways lead around crowds; tables
+    /// already held keep their costs until [`Self::refresh`]. A penalty of 0 turns it off.
+    pub fn set_crowd(&mut self, occupied: impl IntoIterator<Item = Cell>, penalty: u16) {
+        self.crowd_penalty = penalty;
+        self.crowd.clear();
+        if penalty == 0 {
+            return;
+        }
+        self.crowd.resize(self.grid.passable_count() + 1, 0);
+        let slots = self.grid.slots();
+        for c in occupied {
+            if self.grid.is_passable(c) {
+                self.crowd[slots[c as usize] as usize] = penalty;
+            }
+        }
+    }
+
+    /// Recomputes up to `max` of the tables used in this step or the last one, those
+    /// computed longest ago first (under [`Self::set_crowd`]'s current costs), until
+    /// `deadline`. Returns how many it recomputed.
+    pub fn refresh(&mut self, max: usize, deadline: Option<std::time::Instant>) -> usize {
+        let recent = self.clock.saturating_sub(1);
+        let mut stale: Vec<(u64, Cell)> = self
+            .tables
+            .iter()
+            .filter(|(_, e)| e.last_used >= recent && e.made < self.clock)
+            .map(|(&g, e)| (e.made, g))
+            .collect();
+        stale.sort_unstable();
+        stale.truncate(max);
+        let mut done = 0;
+        for &(_, goal) in &stale {
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                break;
+            }
+            let table = Arc::new(self.compute(goal));
+            self.computed += 1;
+            done += 1;
+            if let Some(e) = self.tables.get_mut(&goal) {
+                e.table = table;
+                e.made = self.clock;
+            }
+        }
+        done
     }
 
     /// Whether tables are heading-aware.
@@ -535,22 +590,38 @@ impl DistanceCache {
                 .map(|(&g, _)| g)?;
             self.tables.remove(&victim);
         }
-        let table = Arc::new(if self.headings() {
-            self.headed(goal)
-        } else if self.lane_penalty > 0 {
-            self.lanes(goal)
-        } else {
-            Table::bfs(&self.grid, goal)
-        });
+        let table = Arc::new(self.compute(goal));
         self.computed += 1;
         self.tables.insert(
             goal,
             Entry {
                 table: table.clone(),
                 last_used: self.clock,
+                made: self.clock,
             },
         );
         Some(table)
+    }
+
+    /// A new table of `goal` under the current step costs.
+    fn compute(&self, goal: Cell) -> Table {
+        if self.headings() {
+            self.headed(goal)
+        } else if self.lane_penalty > 0 || self.crowd_penalty > 0 {
+            self.lanes(goal)
+        } else {
+            Table::bfs(&self.grid, goal)
+        }
+    }
+
+    /// Extra cost of entering the cell of `slot` ([`Self::set_crowd`]).
+    fn crowd(&self, slot: u32) -> u32 {
+        self.crowd.get(slot as usize).map_or(0, |&c| c as u32)
+    }
+
+    /// Dial's ring for the costs in use: one bucket per step cost.
+    fn ring(&self) -> usize {
+        self.lane_penalty as usize + self.crowd_penalty as usize + 2
     }
 
     /// Manhattan distance between two cells (a lower bound of the true distance).
@@ -604,14 +675,13 @@ impl DistanceCache {
         let mut dist = vec![UNREACHABLE; 4 * (g.passable_count() + 1)];
         if g.is_passable(goal) {
             let first = 4 * g.slots()[goal as usize];
-            let ring = self.lane_penalty as usize + 2;
-            dial(&mut dist, ring, first..first + 4, |state, relax| {
+            dial(&mut dist, self.ring(), first..first + 4, |state, relax| {
                 let (slot, h) = (state / 4, state % 4);
                 relax(4 * slot + (h + 1) % 4, 1);
                 relax(4 * slot + (h + 3) % 4, 1);
                 let (p, cost) = self.behind[slot as usize][h as usize];
                 if p != u32::MAX {
-                    relax(4 * p + h, cost as u32);
+                    relax(4 * p + h, cost as u32 + self.crowd(slot));
                 }
             });
         }
@@ -638,14 +708,19 @@ impl DistanceCache {
         let slots = g.slots();
         let mut dist = vec![UNREACHABLE; g.passable_count() + 1];
         if g.is_passable(goal) {
-            let ring = self.lane_penalty as usize + 2;
-            dial(&mut dist, ring, [slots[goal as usize]], |slot, relax| {
-                let c = self.cells[slot as usize];
-                for &n in g.neighbors(c) {
-                    // A robot at n steps n → c.
-                    relax(slots[n as usize], self.step_cost(n, c) as u32);
-                }
-            });
+            dial(
+                &mut dist,
+                self.ring(),
+                [slots[goal as usize]],
+                |slot, relax| {
+                    let c = self.cells[slot as usize];
+                    let enter = self.crowd(slot);
+                    for &n in g.neighbors(c) {
+                        // A robot at n steps n → c.
+                        relax(slots[n as usize], self.move_cost(n, c) as u32 + enter);
+                    }
+                },
+            );
         }
         Table::from_slots(&self.grid, dist, None)
     }
@@ -802,6 +877,44 @@ mod tests {
     }
 
     /// The grid of the test fixture `random-32-32-20.map`.
+    /// Every third passable cell, as if robots stood there.
+    fn crowded(passable: &[Cell]) -> Vec<Cell> {
+        passable.iter().copied().step_by(3).collect()
+    }
+
+    #[test]
+    fn crowd_costs_reach_held_tables_on_refresh() {
+        let grid = random_32_32_20();
+        let passable: Vec<Cell> = (0..grid.size() as Cell)
+            .filter(|&v| grid.is_passable(v))
+            .collect();
+        let (a, b) = (passable[10], passable[700]);
+        let mut cache = DistanceCache::new(grid.clone(), 1 << 20);
+        let plain = cache.ensure(a).unwrap();
+        cache.ensure(b);
+        cache.set_crowd(crowded(&passable), 4);
+        // Held tables keep their costs until refreshed ...
+        assert!(Arc::ptr_eq(&cache.ensure(a).unwrap(), &plain));
+        cache.tick();
+        // ... and a refresh recomputes those used lately, at most `max`, oldest first.
+        assert_eq!(cache.refresh(1, None), 1);
+        assert_eq!(cache.refresh(5, None), 1);
+        assert_eq!(cache.refresh(5, None), 0);
+        let mut fresh = DistanceCache::new(grid.clone(), 1 << 20);
+        fresh.set_crowd(crowded(&passable), 4);
+        for goal in [a, b] {
+            let (got, want) = (cache.get(goal).unwrap(), fresh.ensure(goal).unwrap());
+            assert!(passable.iter().all(|&v| got.get(v) == want.get(v)));
+            assert!(passable.iter().any(|&v| got.get(v) > plain.get(v)));
+        }
+        // Off again: new tables are plain BFS ones.
+        cache.set_crowd([], 0);
+        let c = passable[300];
+        let t = cache.ensure(c).unwrap();
+        let bfs = Table::bfs(&grid, c);
+        assert!(passable.iter().all(|&v| t.get(v) == bfs.get(v)));
+    }
+
     fn random_32_32_20() -> Grid {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/random-32-32-20.map");
@@ -847,12 +960,21 @@ mod tests {
     #[test]
     fn lane_tables_are_least_costs() {
         let grid = random_32_32_20();
-        for penalty in [2, 5] {
+        let passable: Vec<Cell> = (0..grid.size() as Cell)
+            .filter(|&v| grid.is_passable(v))
+            .collect();
+        for (penalty, crowd) in [(2, 0), (5, 0), (0, 3), (2, 3)] {
             let mut cache = DistanceCache::new(grid.clone(), 1 << 20);
             cache.set_lane_penalty(penalty);
-            let passable: Vec<Cell> = (0..grid.size() as Cell)
-                .filter(|&v| grid.is_passable(v))
-                .collect();
+            cache.set_crowd(crowded(&passable), crowd);
+            let occupied = crowded(&passable);
+            let enter = |c: Cell| {
+                if occupied.contains(&c) {
+                    crowd as u32
+                } else {
+                    0
+                }
+            };
             for goal in [passable[0], passable[400], passable[passable.len() - 1]] {
                 let table = cache.ensure(goal).unwrap();
                 let mut want = vec![UNREACHABLE; grid.size()];
@@ -863,7 +985,7 @@ mod tests {
                     for c in 0..grid.size() as Cell {
                         for &n in grid.neighbors(c) {
                             if want[c as usize] != UNREACHABLE {
-                                let d = want[c as usize] + cache.step_cost(n, c) as u32;
+                                let d = want[c as usize] + cache.move_cost(n, c) as u32 + enter(c);
                                 if d < want[n as usize] {
                                     want[n as usize] = d;
                                     changed = true;
@@ -876,10 +998,10 @@ mod tests {
                     assert_eq!(
                         table.get(v),
                         want[v as usize],
-                        "penalty {penalty}, cell {v}"
+                        "penalty {penalty}, crowd {crowd}, cell {v}"
                     );
                 }
-                // Lanes make paths longer, never shorter, than plain BFS.
+                // Lanes and crowds make paths dearer, never cheaper, than plain BFS.
                 let plain = Table::bfs(&grid, goal);
                 assert!((0..grid.size() as Cell).all(|v| table.get(v) >= plain.get(v)));
                 assert!((0..grid.size() as Cell).any(|v| table.get(v) > plain.get(v)));
@@ -902,16 +1024,25 @@ mod tests {
                 .then(|| grid.cell(nx as u32, ny as u32))
                 .filter(|&n| grid.is_passable(n))
         };
-        for penalty in [0, 2] {
+        let passable: Vec<Cell> = (0..grid.size() as Cell)
+            .filter(|&v| grid.is_passable(v))
+            .collect();
+        for (penalty, crowd) in [(0, 0), (2, 0), (2, 3)] {
             let mut cache = DistanceCache::new(grid.clone(), 1 << 24);
             if penalty > 0 {
                 cache.set_lane_penalty(penalty);
             }
             cache.set_headings(true);
             assert!(cache.headings());
-            let passable: Vec<Cell> = (0..grid.size() as Cell)
-                .filter(|&v| grid.is_passable(v))
-                .collect();
+            cache.set_crowd(crowded(&passable), crowd);
+            let occupied = crowded(&passable);
+            let enter = |c: Cell| {
+                if occupied.contains(&c) {
+                    crowd as u32
+                } else {
+                    0
+                }
+            };
             for goal in [passable[0], passable[500]] {
                 let table = cache.ensure(goal).unwrap();
                 let mut want = vec![[UNREACHABLE; 4]; grid.size()];
@@ -926,7 +1057,7 @@ mod tests {
                                 best = best.min(want[c as usize][t].saturating_add(1));
                             }
                             if let Some(n) = forward(c, h) {
-                                let step = cache.move_cost(c, n) as u32;
+                                let step = cache.move_cost(c, n) as u32 + enter(n);
                                 best = best.min(want[n as usize][h].saturating_add(step));
                             }
                             if best < want[c as usize][h] {
@@ -943,7 +1074,7 @@ mod tests {
                         let got = table.get_heading(c, h).unwrap();
                         assert_eq!(
                             got, want[c as usize][h as usize],
-                            "penalty {penalty}, cell {c}, heading {h}"
+                            "penalty {penalty}, crowd {crowd}, cell {c}, heading {h}"
                         );
                     }
                     assert_eq!(table.get(c), *want[c as usize].iter().min().unwrap());

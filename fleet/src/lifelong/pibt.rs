@@ -152,11 +152,14 @@ pub struct PlannerParams {
     /// RANDOM-01..04 it took tasks done from 518/686/830/857 to 679/1175/1284/989; with a
     /// window of 15, RANDOM-03 did 1351 at 2.6 times the planning time).
     pub lns_window: usize,
-    /// Windowed LNS: robots replanned together in one neighbourhood (default 12; on RANDOM-03,
-    /// when it used the LNS, 4, 16 and 32 did 627, 1008 and 959 tasks against 1284 with 8).
-    /// Session 22, heading tables, `--step-time-ms 0`, 6 / 8 / 12 / 16 / 24: RANDOM-02 1180 /
-    /// 1220 / 1233 / 1240 / 1251 tasks (CPU 278 / 414 / 479 / 500 ms per step with 8 / 12 /
-    /// 16 / 24), RANDOM-01 – / 688 / 690 / 686 / –, CITY-01 – / 8426 / 8432 / – / –.
+    /// Windowed LNS: robots replanned together in one neighbourhood (default 16 since
+    /// session 23, 12 in session 22, 8 before; on RANDOM-03, when it used the LNS, 4, 16 and
+    /// 32 did 627, 1008 and 959 tasks against 1284 with 8). Session 22, heading tables,
+    /// `--step-time-ms 0`, 6 / 8 / 12 / 16 / 24: RANDOM-02 1180 / 1220 / 1233 / 1240 / 1251
+    /// tasks (CPU 278 / 414 / 479 / 500 ms per step with 8 / 12 / 16 / 24), RANDOM-01 – /
+    /// 688 / 690 / 686 / –, CITY-01 – / 8426 / 8432 / 8440 / – (CPU 306 ms with 16). At 1 s
+    /// per step CITY-01 did 8424 with 12 and 8439 with 16 (CPU 333 / 473 / 801 ms, mean /
+    /// p99 / max).
     pub lns_neighbourhood: usize,
     /// Windowed LNS: neighbourhoods tried at most per step (a count, so runs without a time
     /// budget are reproducible; default 12000, bounded by `lns_time_share` of the budget).
@@ -202,6 +205,12 @@ pub struct PlannerParams {
     /// EPIBT: no parking above this many robots per free cell (default 0.9): RANDOM-05
     /// (0.98, 19 free cells for 800 robots) did 2334 tasks with it against 2346.
     pub park_max_density: f64,
+    /// EPIBT: extra cost of entering a cell a robot stands on, in the distance tables
+    /// (default 0: off). The tables in use are recomputed from the robots' cells, up to
+    /// `crowd_refresh` of them per step, those computed longest ago first.
+    pub crowd_penalty: u16,
+    /// EPIBT with `crowd_penalty`: tables recomputed at most per step (default 1000).
+    pub crowd_refresh: usize,
     /// Parking cells per robot without a task (default 1.2; 0: no parking). RANDOM-04: 0.8 /
     /// 1.6 did 2352 / 2321 tasks against 2381.
     pub park_ratio: f64,
@@ -249,7 +258,7 @@ impl Default for PlannerParams {
             window_inherit_min_density: 0.35,
             window_time_share: 0.9,
             lns_window: 10,
-            lns_neighbourhood: 12,
+            lns_neighbourhood: 16,
             lns_max_iterations: 12000,
             lns_time_share: 0.8,
             lns_max_density: 0.35,
@@ -258,6 +267,8 @@ impl Default for PlannerParams {
             headings_max_density: 0.9,
             park_min_density: 0.8,
             park_max_density: 0.9,
+            crowd_penalty: 0,
+            crowd_refresh: 1000,
             park_ratio: 1.2,
         }
     }
@@ -468,6 +479,14 @@ impl Planner {
     ) -> Vec<Action> {
         let n = states.len();
         self.cache.tick();
+        // Distance tables, highest priority first, within the table budget.
+        let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
+        if self.epibt.is_some() && self.params.crowd_penalty > 0 {
+            self.cache
+                .set_crowd(states.iter().map(|s| s.loc), self.params.crowd_penalty);
+            self.cache
+                .refresh(self.params.crowd_refresh, table_deadline);
+        }
         for i in 0..n {
             if goals[i] != self.last_goal[i] || goals[i].is_none_or(|g| g == states[i].loc) {
                 self.elapsed[i] = 0;
@@ -479,8 +498,6 @@ impl Planner {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| (goals[i].is_none(), u32::MAX - self.elapsed[i], self.tie[i]));
 
-        // Distance tables, highest priority first, within the table budget.
-        let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
         let mut tables: Vec<Option<Arc<Table>>> = vec![None; n];
         let mut new_tables = 0;
         self.fallbacks = 0;
