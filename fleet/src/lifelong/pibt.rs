@@ -205,11 +205,21 @@ pub struct PlannerParams {
     /// EPIBT: no parking above this many robots per free cell (default 0.9): RANDOM-05
     /// (0.98, 19 free cells for 800 robots) did 2334 tasks with it against 2346.
     pub park_max_density: f64,
-    /// EPIBT: extra cost of entering a cell a robot stands on, in the distance tables
-    /// (default 0: off). The tables in use are recomputed from the robots' cells, up to
-    /// `crowd_refresh` of them per step, those computed longest ago first.
+    /// EPIBT, in fleets of more than `crowd_min_density` and at most `crowd_max_density`
+    /// robots per free cell: extra cost of entering a cell a robot stands on, in the distance
+    /// tables (default 3; 0: off), so that ways lead around crowds. Every step the tables in
+    /// use are recomputed from the robots' cells, up to `crowd_refresh` of them, those
+    /// computed longest ago first. See the README (session 23) for the measurements.
     pub crowd_penalty: u16,
-    /// EPIBT with `crowd_penalty`: tables recomputed at most per step (default 1000).
+    /// Crowd costs only for robots that stood on the same cell in the last step (default
+    /// false).
+    pub crowd_static_only: bool,
+    /// See `crowd_penalty` (default 0.35).
+    pub crowd_min_density: f64,
+    /// See `crowd_penalty` (default 0.6).
+    pub crowd_max_density: f64,
+    /// Tables recomputed at most per step under `crowd_penalty` (default 1000), within
+    /// `table_time_share` of the budget.
     pub crowd_refresh: usize,
     /// Parking cells per robot without a task (default 1.2; 0: no parking). RANDOM-04: 0.8 /
     /// 1.6 did 2352 / 2321 tasks against 2381.
@@ -267,7 +277,10 @@ impl Default for PlannerParams {
             headings_max_density: 0.9,
             park_min_density: 0.8,
             park_max_density: 0.9,
-            crowd_penalty: 0,
+            crowd_penalty: 3,
+            crowd_static_only: false,
+            crowd_min_density: 0.35,
+            crowd_max_density: 0.6,
             crowd_refresh: 1000,
             park_ratio: 1.2,
         }
@@ -286,6 +299,8 @@ pub struct Planner {
     /// 4-connected model: direction of each robot's last move.
     heading: Vec<u8>,
     last_goal: Vec<Option<u32>>,
+    /// Each robot's cell in the last step (`crowd_static_only`).
+    last_loc: Vec<u32>,
     tie: Vec<u32>,
     rng: ChaCha8Rng,
     occ: Vec<u32>,
@@ -301,6 +316,8 @@ pub struct Planner {
     /// EPIBT improvement attempts per step (`window_improve_tries`, or `…_dense`).
     improve_tries: usize,
     wlns: Option<WindowLns>,
+    /// Whether distance tables charge for cells robots stand on (`crowd_penalty`).
+    crowd: bool,
 }
 
 struct Step<'a> {
@@ -396,6 +413,10 @@ impl Planner {
                 let mut rng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x7061726b);
                 Parking::new(&grid, params.park_ratio, 256, &mut rng)
             });
+        let crowd = epibt.is_some()
+            && params.crowd_penalty > 0
+            && density > params.crowd_min_density
+            && density <= params.crowd_max_density;
         let mut cache = DistanceCache::with_capacity(grid, tables);
         let corridor_map = cache.corridor_share() >= params.lane_min_corridor_share;
         let lane_penalty = if !corridor_map && density <= params.lns_max_density {
@@ -415,6 +436,7 @@ impl Planner {
             elapsed: vec![0; agents],
             heading: vec![0; agents],
             last_goal: vec![None; agents],
+            last_loc: vec![u32::MAX; agents],
             tie,
             rng,
             occ: vec![NONE; cells],
@@ -426,6 +448,7 @@ impl Planner {
             park,
             improve_tries,
             wlns,
+            crowd,
         })
     }
 
@@ -436,10 +459,11 @@ impl Planner {
         match (&self.wlns, &self.epibt) {
             (Some(w), _) => format!("windowed LNS, {} steps", w.window()),
             (None, Some(e)) => format!(
-                "EPIBT, {}-step operations{}{}",
+                "EPIBT, {}-step operations{}{}{}",
                 e.window(),
                 if e.inherits() { ", inherited" } else { "" },
-                if self.park.is_some() { ", parking" } else { "" }
+                if self.park.is_some() { ", parking" } else { "" },
+                if self.crowd { ", crowd costs" } else { "" }
             ),
             (None, None) => "one-step PIBT".into(),
         }
@@ -481,9 +505,16 @@ impl Planner {
         self.cache.tick();
         // Distance tables, highest priority first, within the table budget.
         let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
-        if self.epibt.is_some() && self.params.crowd_penalty > 0 {
-            self.cache
-                .set_crowd(states.iter().map(|s| s.loc), self.params.crowd_penalty);
+        if self.crowd {
+            let only_static = self.params.crowd_static_only;
+            let last = &self.last_loc;
+            let crowd = states
+                .iter()
+                .enumerate()
+                .filter(|&(i, s)| !only_static || last[i] == s.loc)
+                .map(|(_, s)| s.loc);
+            self.cache.set_crowd(crowd, self.params.crowd_penalty);
+            self.last_loc = states.iter().map(|s| s.loc).collect();
             self.cache
                 .refresh(self.params.crowd_refresh, table_deadline);
         }
