@@ -601,7 +601,10 @@ fn planner_follows_fleet_density() {
     };
     let kind = |robots: usize| planner(robots, Default::default()).kind();
     assert_eq!(kind(200), "windowed LNS, 10 steps");
-    assert_eq!(kind(400), "EPIBT, 5-step operations, inherited, crowd costs");
+    assert_eq!(
+        kind(400),
+        "EPIBT, 5-step operations, inherited, crowd costs"
+    );
     // Operation inheritance only in dense fleets (0.49 robots per free cell above), not in
     // an EPIBT fleet at 0.24 (as GAME, which plans with EPIBT for its size).
     let large = PlannerParams {
@@ -611,8 +614,14 @@ fn planner_follows_fleet_density() {
     assert_eq!(planner(200, large).kind(), "EPIBT, 5-step operations");
     // Crowd costs from above 0.35 up to 0.6 robots per free cell.
     assert_eq!(kind(286), "windowed LNS, 10 steps");
-    assert_eq!(kind(287), "EPIBT, 5-step operations, inherited, crowd costs");
-    assert_eq!(kind(491), "EPIBT, 5-step operations, inherited, crowd costs");
+    assert_eq!(
+        kind(287),
+        "EPIBT, 5-step operations, inherited, crowd costs"
+    );
+    assert_eq!(
+        kind(491),
+        "EPIBT, 5-step operations, inherited, crowd costs"
+    );
     assert_eq!(kind(492), "EPIBT, 4-step operations, inherited");
     assert_eq!(kind(655), "EPIBT, 4-step operations, inherited");
     // Above 0.8 robots per free cell (and up to 0.9) robots without a task park.

@@ -211,9 +211,6 @@ pub struct PlannerParams {
     /// use are recomputed from the robots' cells, up to `crowd_refresh` of them, those
     /// computed longest ago first. See the README (session 23) for the measurements.
     pub crowd_penalty: u16,
-    /// Crowd costs only for robots that stood on the same cell in the last step (default
-    /// false).
-    pub crowd_static_only: bool,
     /// See `crowd_penalty` (default 0.35).
     pub crowd_min_density: f64,
     /// See `crowd_penalty` (default 0.6).
@@ -278,7 +275,6 @@ impl Default for PlannerParams {
             park_min_density: 0.8,
             park_max_density: 0.9,
             crowd_penalty: 3,
-            crowd_static_only: false,
             crowd_min_density: 0.35,
             crowd_max_density: 0.6,
             crowd_refresh: 1000,
@@ -299,8 +295,6 @@ pub struct Planner {
     /// 4-connected model: direction of each robot's last move.
     heading: Vec<u8>,
     last_goal: Vec<Option<u32>>,
-    /// Each robot's cell in the last step (`crowd_static_only`).
-    last_loc: Vec<u32>,
     tie: Vec<u32>,
     rng: ChaCha8Rng,
     occ: Vec<u32>,
@@ -436,7 +430,6 @@ impl Planner {
             elapsed: vec![0; agents],
             heading: vec![0; agents],
             last_goal: vec![None; agents],
-            last_loc: vec![u32::MAX; agents],
             tie,
             rng,
             occ: vec![NONE; cells],
@@ -506,15 +499,8 @@ impl Planner {
         // Distance tables, highest priority first, within the table budget.
         let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
         if self.crowd {
-            let only_static = self.params.crowd_static_only;
-            let last = &self.last_loc;
-            let crowd = states
-                .iter()
-                .enumerate()
-                .filter(|&(i, s)| !only_static || last[i] == s.loc)
-                .map(|(_, s)| s.loc);
-            self.cache.set_crowd(crowd, self.params.crowd_penalty);
-            self.last_loc = states.iter().map(|s| s.loc).collect();
+            self.cache
+                .set_crowd(states.iter().map(|s| s.loc), self.params.crowd_penalty);
             self.cache
                 .refresh(self.params.crowd_refresh, table_deadline);
         }
