@@ -798,3 +798,53 @@ fn idle_robots_pushed_aside_head_for_parking() {
         "{with} with parking, {before} at the start"
     );
 }
+
+#[test]
+fn crowd_costs_follow_the_robots() {
+    // 400 robots on random-32-32-20 (0.49 per free cell): EPIBT with crowd costs. After a
+    // step, the tables in use charge for cells robots stand on: dearer than without crowd
+    // costs, never cheaper, and cheap again where the robots have left.
+    let random = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let free: Vec<u32> = (0..random.passable.len() as u32)
+        .filter(|&c| random.passable[c as usize])
+        .collect();
+    let states: Vec<AgentState> = free
+        .iter()
+        .step_by(2)
+        .take(400)
+        .map(|&loc| AgentState { loc, dir: 0 })
+        .collect();
+    let goals: Vec<Option<u32>> = (0..400)
+        .map(|i| Some(free[(i * 7 + 3) % free.len()]))
+        .collect();
+    let planner = |crowd_penalty| {
+        let params = PlannerParams {
+            crowd_penalty,
+            window_improve_tries: 1000,
+            ..Default::default()
+        };
+        let mut p = lifelong::Planner::new(&random, MotionModel::Rotation, 400, params).unwrap();
+        p.plan(&states, &goals, std::time::Instant::now(), None);
+        p
+    };
+    let (mut crowd, mut plain) = (planner(3), planner(0));
+    assert!(crowd.kind().ends_with("crowd costs") && !plain.kind().contains("crowd"));
+    let goal = goals[0].unwrap();
+    let (a, b) = (
+        crowd.cache.get(goal).unwrap(),
+        plain.cache.get(goal).unwrap(),
+    );
+    assert!(free.iter().all(|&v| a.get(v) >= b.get(v)));
+    assert!(free.iter().any(|&v| a.get(v) > b.get(v)));
+    // The robots move to the other half of the free cells: tables are recomputed.
+    let moved: Vec<AgentState> = free
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .take(400)
+        .map(|&loc| AgentState { loc, dir: 0 })
+        .collect();
+    crowd.plan(&moved, &goals, std::time::Instant::now(), None);
+    let c = crowd.cache.get(goal).unwrap();
+    assert!(free.iter().any(|&v| c.get(v) != a.get(v)));
+}
