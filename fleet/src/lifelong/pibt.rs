@@ -407,7 +407,7 @@ impl Planner {
                 let mut rng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x7061726b);
                 Parking::new(&grid, params.park_ratio, 256, &mut rng)
             });
-        let crowd = (epibt.is_some() || wlns.is_some())
+        let crowd = epibt.is_some()
             && params.crowd_penalty > 0
             && density > params.crowd_min_density
             && density <= params.crowd_max_density;
