@@ -877,17 +877,33 @@ mod tests {
     }
 
     /// The grid of the test fixture `random-32-32-20.map`.
+    fn passable_cells(grid: &Grid) -> Vec<Cell> {
+        (0..grid.size() as Cell)
+            .filter(|&v| grid.is_passable(v))
+            .collect()
+    }
+
     /// Every third passable cell, as if robots stood there.
     fn crowded(passable: &[Cell]) -> Vec<Cell> {
         passable.iter().copied().step_by(3).collect()
     }
 
+    /// The extra cost of entering a cell: `crowd` on [`crowded`] cells, else 0.
+    fn entry_cost(passable: &[Cell], crowd: u16) -> impl Fn(Cell) -> u32 {
+        let occupied: std::collections::HashSet<Cell> = crowded(passable).into_iter().collect();
+        move |c| {
+            if occupied.contains(&c) {
+                crowd as u32
+            } else {
+                0
+            }
+        }
+    }
+
     #[test]
     fn crowd_costs_reach_held_tables_on_refresh() {
         let grid = random_32_32_20();
-        let passable: Vec<Cell> = (0..grid.size() as Cell)
-            .filter(|&v| grid.is_passable(v))
-            .collect();
+        let passable = passable_cells(&grid);
         let (a, b) = (passable[10], passable[700]);
         let mut cache = DistanceCache::new(grid.clone(), 1 << 20);
         let plain = cache.ensure(a).unwrap();
@@ -960,21 +976,12 @@ mod tests {
     #[test]
     fn lane_tables_are_least_costs() {
         let grid = random_32_32_20();
-        let passable: Vec<Cell> = (0..grid.size() as Cell)
-            .filter(|&v| grid.is_passable(v))
-            .collect();
+        let passable = passable_cells(&grid);
         for (penalty, crowd) in [(2, 0), (5, 0), (0, 3), (2, 3)] {
             let mut cache = DistanceCache::new(grid.clone(), 1 << 20);
             cache.set_lane_penalty(penalty);
             cache.set_crowd(crowded(&passable), crowd);
-            let occupied = crowded(&passable);
-            let enter = |c: Cell| {
-                if occupied.contains(&c) {
-                    crowd as u32
-                } else {
-                    0
-                }
-            };
+            let enter = entry_cost(&passable, crowd);
             for goal in [passable[0], passable[400], passable[passable.len() - 1]] {
                 let table = cache.ensure(goal).unwrap();
                 let mut want = vec![UNREACHABLE; grid.size()];
@@ -1024,9 +1031,7 @@ mod tests {
                 .then(|| grid.cell(nx as u32, ny as u32))
                 .filter(|&n| grid.is_passable(n))
         };
-        let passable: Vec<Cell> = (0..grid.size() as Cell)
-            .filter(|&v| grid.is_passable(v))
-            .collect();
+        let passable = passable_cells(&grid);
         for (penalty, crowd) in [(0, 0), (2, 0), (2, 3)] {
             let mut cache = DistanceCache::new(grid.clone(), 1 << 24);
             if penalty > 0 {
@@ -1035,14 +1040,7 @@ mod tests {
             cache.set_headings(true);
             assert!(cache.headings());
             cache.set_crowd(crowded(&passable), crowd);
-            let occupied = crowded(&passable);
-            let enter = |c: Cell| {
-                if occupied.contains(&c) {
-                    crowd as u32
-                } else {
-                    0
-                }
-            };
+            let enter = entry_cost(&passable, crowd);
             for goal in [passable[0], passable[500]] {
                 let table = cache.ensure(goal).unwrap();
                 let mut want = vec![[UNREACHABLE; 4]; grid.size()];
