@@ -211,8 +211,6 @@ pub struct PlannerParams {
     /// use are recomputed from the robots' cells, up to `crowd_refresh` of them, those
     /// computed longest ago first. See the README (session 23) for the measurements.
     pub crowd_penalty: u16,
-    /// Crowd costs only for cells where robots with a task stand (default false).
-    pub crowd_working_only: bool,
     /// See `crowd_penalty` (default 0.35).
     pub crowd_min_density: f64,
     /// See `crowd_penalty` (default 0.6).
@@ -277,7 +275,6 @@ impl Default for PlannerParams {
             park_min_density: 0.8,
             park_max_density: 0.9,
             crowd_penalty: 3,
-            crowd_working_only: false,
             crowd_min_density: 0.35,
             crowd_max_density: 0.6,
             crowd_refresh: 1000,
@@ -502,13 +499,8 @@ impl Planner {
         // Distance tables, highest priority first, within the table budget.
         let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
         if self.crowd {
-            let working_only = self.params.crowd_working_only;
-            let crowd = states
-                .iter()
-                .zip(goals)
-                .filter(|(_, g)| !working_only || g.is_some())
-                .map(|(s, _)| s.loc);
-            self.cache.set_crowd(crowd, self.params.crowd_penalty);
+            self.cache
+                .set_crowd(states.iter().map(|s| s.loc), self.params.crowd_penalty);
             self.cache
                 .refresh(self.params.crowd_refresh, table_deadline);
         }
