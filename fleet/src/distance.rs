@@ -37,7 +37,7 @@ pub const UNREACHABLE: u32 = u32::MAX;
 pub const FAR: u32 = u32::MAX / 4;
 
 /// A table's distance as a step cost: [`UNREACHABLE`] becomes [`FAR`].
-pub fn step_cost(d: u32) -> u64 {
+pub fn cost_or_far(d: u32) -> u64 {
     if d == UNREACHABLE {
         FAR as u64
     } else {
@@ -700,9 +700,10 @@ impl DistanceCache {
         Table::from_slots(g, best, Some(turns.into_boxed_slice()))
     }
 
-    /// Dijkstra toward `goal` with lane costs: entry `c` is the cost from `c` to `goal`. Step
-    /// costs are 1 or `1 + penalty`, so the queue is a ring of `penalty + 2` buckets, one per
-    /// cost (Dial's algorithm): a cell is settled when its bucket comes round, with no heap.
+    /// Dijkstra toward `goal` with lane and crowd costs: entry `c` is the cost from `c` to
+    /// `goal`. Step costs are 1 to `1 + penalty + crowd`, so the queue is a ring of one bucket
+    /// per cost ([`Self::ring`], Dial's algorithm): a cell is settled when its bucket comes
+    /// round, with no heap.
     fn lanes(&self, goal: Cell) -> Table {
         let g = &self.grid;
         let slots = g.slots();
@@ -876,7 +877,6 @@ mod tests {
         assert_eq!(near.get(grid.cell(1, 4)), 2);
     }
 
-    /// The grid of the test fixture `random-32-32-20.map`.
     fn passable_cells(grid: &Grid) -> Vec<Cell> {
         (0..grid.size() as Cell)
             .filter(|&v| grid.is_passable(v))
@@ -931,6 +931,7 @@ mod tests {
         assert!(passable.iter().all(|&v| t.get(v) == bfs.get(v)));
     }
 
+    /// The grid of the test fixture `random-32-32-20.map`.
     fn random_32_32_20() -> Grid {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/random-32-32-20.map");

@@ -32,8 +32,8 @@
 //! conflicts at every step of the window).
 
 use super::motion::{Action, AgentState, MotionModel, apply};
-use super::wlns::{FAR, cost_to_go};
-use crate::distance::{DistanceCache, Table, UNREACHABLE};
+use super::wlns::cost_to_go;
+use crate::distance::{DistanceCache, Table, cost_or_far};
 use courier_core::GridMap;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -563,16 +563,10 @@ impl Epibt {
     /// Distance of cell `c` to robot `i`'s goal.
     fn dist(ctx: &Ctx, i: usize, c: u32) -> u64 {
         match (ctx.goals[i], &ctx.tables[i]) {
-            (Some(_), Some(t)) => match t.get(c) {
-                UNREACHABLE => FAR,
-                d => d as u64,
-            },
+            (Some(_), Some(t)) => cost_or_far(t.get(c)),
             (Some(g), None) => ctx.cache.manhattan(c, g) as u64,
             (None, _) => match &ctx.park {
-                Some(t) => match t.get(c) {
-                    UNREACHABLE => FAR,
-                    d => d as u64,
-                },
+                Some(t) => cost_or_far(t.get(c)),
                 None => 0,
             },
         }

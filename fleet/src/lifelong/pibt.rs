@@ -496,7 +496,7 @@ impl Planner {
     ) -> Vec<Action> {
         let n = states.len();
         self.cache.tick();
-        // Distance tables, highest priority first, within the table budget.
+        // Tables, recomputed or new, only within the table share of the budget.
         let table_deadline = budget.map(|b| start + b.mul_f64(self.params.table_time_share));
         if self.crowd {
             self.cache
@@ -515,6 +515,7 @@ impl Planner {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| (goals[i].is_none(), u32::MAX - self.elapsed[i], self.tie[i]));
 
+        // Distance tables, highest priority first.
         let mut tables: Vec<Option<Arc<Table>>> = vec![None; n];
         let mut new_tables = 0;
         self.fallbacks = 0;

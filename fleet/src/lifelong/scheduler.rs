@@ -8,7 +8,7 @@ use super::nearest::{Buckets, Scratch};
 use super::pibt::Planner;
 use super::sim::{PoolTask, Simulator};
 use crate::assign;
-use crate::distance::{FAR, PairDistance, UNREACHABLE, step_cost};
+use crate::distance::{FAR, PairDistance, UNREACHABLE, cost_or_far};
 use crate::mapf::Grid;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -238,7 +238,7 @@ impl Scheduler {
         let cost = |a: usize, k: usize| {
             let from = states[a].loc;
             let travel = match &tabs[k] {
-                Some(t) => step_cost(t.get(from)),
+                Some(t) => cost_or_far(t.get(from)),
                 None => cache.manhattan(from, firsts[k]) as u64,
             };
             assign::cost(travel, &info, now, &cp) + extra[k]

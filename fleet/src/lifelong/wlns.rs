@@ -9,7 +9,7 @@
 //! of the window, so the executed step is legal by construction.
 
 use super::motion::{Action, AgentState, MotionModel, direction_to, neighbor, turns};
-use crate::distance::{DistanceCache, Table, step_cost};
+use crate::distance::{DistanceCache, Table, cost_or_far};
 use crate::mapf::lacam::IdentityMap;
 use courier_core::GridMap;
 use rand::Rng;
@@ -22,7 +22,7 @@ use std::time::Instant;
 
 const NONE: u32 = u32::MAX;
 /// [`distance::FAR`](crate::distance::FAR) as a step cost.
-pub(super) const FAR: u64 = crate::distance::FAR as u64;
+const FAR: u64 = crate::distance::FAR as u64;
 
 /// What one step of planning needs to price a robot's state.
 pub(super) struct Costs<'a> {
@@ -44,7 +44,7 @@ pub(super) fn cost_to_go(
     dist: impl Fn(u32) -> u64,
 ) -> u64 {
     if let Some(d) = table.and_then(|t| t.get_heading(s.loc, s.dir)) {
-        return step_cost(d);
+        return cost_or_far(d);
     }
     match model {
         MotionModel::FourConnected => dist(s.loc),
@@ -59,7 +59,7 @@ impl Costs<'_> {
     /// Grid distance of cell `c` to robot `i`'s goal (true table if held, else Manhattan).
     fn dist(&self, i: usize, c: u32) -> u64 {
         match (self.goals[i], &self.tables[i]) {
-            (Some(_), Some(t)) => step_cost(t.get(c)),
+            (Some(_), Some(t)) => cost_or_far(t.get(c)),
             (Some(g), None) => self.cache.manhattan(c, g) as u64,
             (None, _) => 0,
         }
