@@ -622,12 +622,17 @@ fn planner_follows_fleet_density() {
         kind(491),
         "EPIBT, 5-step operations, inherited, crowd costs"
     );
-    assert_eq!(kind(492), "EPIBT, 4-step operations, inherited");
-    assert_eq!(kind(655), "EPIBT, 4-step operations, inherited");
+    // Above 0.6 robots per free cell robots that waited long for their goal plan first.
+    let waiting = "EPIBT, 4-step operations, inherited, waiting first";
+    assert_eq!(kind(492), waiting);
+    assert_eq!(kind(655), waiting);
     // Above 0.8 robots per free cell (and up to 0.9) robots without a task park.
-    assert_eq!(kind(656), "EPIBT, 4-step operations, inherited, parking");
-    assert_eq!(kind(737), "EPIBT, 4-step operations, inherited, parking");
-    assert_eq!(kind(738), "EPIBT, 3-step operations, inherited");
+    assert_eq!(kind(656), format!("{waiting}, parking"));
+    assert_eq!(kind(737), format!("{waiting}, parking"));
+    assert_eq!(
+        kind(738),
+        "EPIBT, 3-step operations, inherited, waiting first"
+    );
     // 3-step operations cost less per improvement attempt: such fleets get more attempts.
     let d = PlannerParams::default();
     assert_eq!(

@@ -97,6 +97,8 @@ pub struct Epibt {
     /// Per robot, from the last plan: the pose it should have now and the rest of the
     /// operation it held, which it holds again at the start of this step.
     inherit: Vec<Option<(AgentState, u16)>>,
+    /// Robots that have held their goal for more than this many steps plan first (0: never).
+    age_priority: u32,
 }
 
 struct Ctx<'a> {
@@ -234,7 +236,20 @@ impl Epibt {
             next_op,
             inherits,
             inherit: Vec::new(),
+            age_priority: 0,
         }
+    }
+
+    /// Robots that have held their goal for more than `steps` steps plan first, the longest
+    /// waiting first (0: off).
+    pub fn with_age_priority(mut self, steps: u32) -> Self {
+        self.age_priority = steps;
+        self
+    }
+
+    /// Steps after which a robot still on its goal plans first (0: never).
+    pub fn age_priority(&self) -> u32 {
+        self.age_priority
     }
 
     /// Steps of each operation.
@@ -259,6 +274,7 @@ impl Epibt {
         cache: &DistanceCache,
         park: Option<Arc<Table>>,
         tie: &[u32],
+        waited: &[u32],
         rng: &mut ChaCha8Rng,
         effort: Effort,
         deadline: Option<Instant>,
@@ -285,15 +301,20 @@ impl Epibt {
             visited: vec![0; n],
             attempt: 0,
         };
-        // Closest to its goal first: a robot about to finish frees its task soonest.
-        let mut order: Vec<(bool, i64, u32, usize)> = (0..n)
+        // Closest to its goal first: a robot about to finish frees its task soonest. But a
+        // robot that has waited too long for its goal goes before them, the longest first,
+        // so that the robots pushed away from their goals are not starved.
+        let mut order: Vec<(bool, bool, i64, u32, usize, i64)> = (0..n)
             .map(|i| {
                 let h = Self::h(&ctx, i, states[i]) as i64;
-                (goals[i].is_none(), h, tie[i], i)
+                let w = waited.get(i).copied().unwrap_or(0);
+                let late = self.age_priority > 0 && w > self.age_priority;
+                let key = if late { -i64::from(w) } else { h };
+                (goals[i].is_none(), !late, key, tie[i], i, h)
             })
             .collect();
         order.sort_unstable();
-        for (k, &(idle, h, _, i)) in order.iter().enumerate() {
+        for (k, &(idle, _, _, _, i, h)) in order.iter().enumerate() {
             ctx.stay[i] = if idle { 0 } else { h * STEP };
             ctx.value[i] = ctx.stay[i];
             if !idle {
@@ -307,7 +328,7 @@ impl Epibt {
         self.hold_start(&mut ctx);
         let out_of_time =
             |k: usize| k.is_multiple_of(32) && deadline.is_some_and(|d| Instant::now() >= d);
-        for (k, &(_, _, _, i)) in order.iter().enumerate() {
+        for (k, &(_, _, _, _, i, _)) in order.iter().enumerate() {
             if out_of_time(k) {
                 break;
             }
@@ -662,6 +683,81 @@ mod tests {
         assert!(e.next_op.iter().all(|k| k.is_some()));
     }
 
+    /// An open map with robots' goals and their distance tables, planned under the rotation
+    /// model without parking or deadline.
+    struct Scene {
+        map: GridMap,
+        cache: DistanceCache,
+        goals: Vec<Option<u32>>,
+        tables: Vec<Option<Arc<Table>>>,
+    }
+
+    impl Scene {
+        fn open(width: usize, height: usize, goals: Vec<Option<u32>>) -> Self {
+            let map = GridMap::new(width, height, vec![true; width * height]);
+            let grid = crate::mapf::Grid::new(&map).unwrap();
+            let mut cache = DistanceCache::new(grid, 1 << 20);
+            let tables = goals.iter().map(|g| cache.ensure(g.unwrap())).collect();
+            Self {
+                map,
+                cache,
+                goals,
+                tables,
+            }
+        }
+
+        fn plan(
+            &self,
+            e: &mut Epibt,
+            states: &[AgentState],
+            waited: &[u32],
+            rng: &mut ChaCha8Rng,
+            effort: Effort,
+        ) -> Vec<Action> {
+            let tie: Vec<u32> = (0..states.len() as u32).collect();
+            e.plan(
+                &self.map,
+                MotionModel::Rotation,
+                states,
+                &self.goals,
+                &self.tables,
+                &self.cache,
+                None,
+                &tie,
+                waited,
+                rng,
+                effort,
+                None,
+            )
+        }
+    }
+
+    #[test]
+    fn a_robot_that_waited_too_long_plans_before_closer_ones() {
+        use rand::SeedableRng;
+        // An open 3 x 3 map; both robots want the centre (4) at step 1. Robot 0 (west of it,
+        // facing east) is bound for the east cell (5), 2 steps away; robot 1 (north of it,
+        // facing south) for the centre itself, 1 step away, so it plans first and robot 0
+        // must wait for it; once robot 0 has waited longer than the age priority, it goes
+        // first and robot 1 waits.
+        let scene = Scene::open(3, 3, vec![Some(5), Some(4)]);
+        let states = [AgentState { loc: 3, dir: 0 }, AgentState { loc: 1, dir: 1 }];
+        let forward = |age_priority: u32, waited: &[u32]| {
+            let mut e = Epibt::new(&scene.map, MotionModel::Rotation, 3, false)
+                .with_age_priority(age_priority);
+            let effort = Effort {
+                budget_per_root: 100,
+                improve_tries: 0,
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let a = scene.plan(&mut e, &states, waited, &mut rng, effort);
+            [a[0] == Action::Forward, a[1] == Action::Forward]
+        };
+        assert_eq!(forward(0, &[500, 0]), [false, true]);
+        assert_eq!(forward(100, &[100, 0]), [false, true]);
+        assert_eq!(forward(100, &[101, 0]), [true, false]);
+    }
+
     /// Vertex or swap conflict of `actions` from `states`, if any.
     fn conflict(map: &GridMap, states: &[AgentState], actions: &[Action]) -> Option<String> {
         let next: Vec<AgentState> = states
@@ -688,9 +784,6 @@ mod tests {
         // A crowded open 6 x 6 map: every step some robots are turned by hand before the next
         // plan, so their inherited operations no longer fit and they must stay; trajectories
         // the others inherit that enter their cells must give way too.
-        let map = GridMap::new(6, 6, vec![true; 36]);
-        let grid = crate::mapf::Grid::new(&map).unwrap();
-        let mut cache = DistanceCache::new(grid, 1 << 20);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let n = 20;
         let mut states: Vec<AgentState> = (0..n as u32)
@@ -699,35 +792,23 @@ mod tests {
                 dir: (k % 4) as u8,
             })
             .collect();
-        let goals: Vec<Option<u32>> = (0..n).map(|k| Some(((k * 7 + 5) % 36) as u32)).collect();
-        let tables: Vec<Option<Arc<Table>>> =
-            goals.iter().map(|g| cache.ensure(g.unwrap())).collect();
-        let tie: Vec<u32> = (0..n as u32).collect();
-        let mut e = Epibt::new(&map, MotionModel::Rotation, 3, true);
+        let goals = (0..n).map(|k| Some(((k * 7 + 5) % 36) as u32)).collect();
+        let scene = Scene::open(6, 6, goals);
+        let map = &scene.map;
+        let mut e = Epibt::new(map, MotionModel::Rotation, 3, true);
         let (mut inherited, mut moved) = (0, 0);
         for step in 0..60 {
             let before = e.inherit.iter().flatten().count();
-            let actions = e.plan(
-                &map,
-                MotionModel::Rotation,
-                &states,
-                &goals,
-                &tables,
-                &cache,
-                None,
-                &tie,
-                &mut rng,
-                Effort {
-                    budget_per_root: 200,
-                    improve_tries: 500,
-                },
-                None,
-            );
-            assert_eq!(conflict(&map, &states, &actions), None, "step {step}");
+            let effort = Effort {
+                budget_per_root: 200,
+                improve_tries: 500,
+            };
+            let actions = scene.plan(&mut e, &states, &[], &mut rng, effort);
+            assert_eq!(conflict(map, &states, &actions), None, "step {step}");
             inherited += before;
             moved += actions.iter().filter(|a| **a == Action::Forward).count();
             for (s, &a) in states.iter_mut().zip(&actions) {
-                *s = apply(&map, MotionModel::Rotation, *s, a).unwrap();
+                *s = apply(map, MotionModel::Rotation, *s, a).unwrap();
             }
             for k in [step % n, (step * 7 + 3) % n] {
                 states[k].dir = (states[k].dir + 1) % 4;
