@@ -10,7 +10,9 @@
 //! RANDOM-03/04 1864 / 1888 tasks without, 1906 / 2122 with it (the planner uses it in dense
 //! fleets only: `PlannerParams::window_inherit_min_density`). In the first
 //! pass robots plan in priority order, closest to their goal first (a robot about to finish
-//! frees its task soonest). A robot takes its best operation that collides with nobody, or
+//! frees its task soonest); with an age priority ([`Epibt::with_age_priority`], dense fleets
+//! only), robots that have held their goal too long go before them, so that robots pushed
+//! away from their goals do not starve. A robot takes its best operation that collides with nobody, or
 //! with exactly one robot that has not planned yet: it then takes that robot's place and the
 //! displaced robot plans in turn, keeping clear of it (a chain of pushes, undone link by link
 //! when its end finds no way). Operations that would displace two robots, or a robot that
@@ -97,7 +99,7 @@ pub struct Epibt {
     /// Per robot, from the last plan: the pose it should have now and the rest of the
     /// operation it held, which it holds again at the start of this step.
     inherit: Vec<Option<(AgentState, u16)>>,
-    /// Robots that have held their goal for more than this many steps plan first (0: never).
+    /// See [`Self::with_age_priority`].
     age_priority: u32,
 }
 
@@ -247,7 +249,7 @@ impl Epibt {
         self
     }
 
-    /// Steps after which a robot still on its goal plans first (0: never).
+    /// Steps a robot may hold one goal before it plans first (0: never).
     pub fn age_priority(&self) -> u32 {
         self.age_priority
     }
