@@ -629,9 +629,10 @@ fn planner_follows_fleet_density() {
     // Above 0.8 robots per free cell (and up to 0.9) robots without a task park.
     assert_eq!(kind(656), format!("{waiting}, parking"));
     assert_eq!(kind(737), format!("{waiting}, parking"));
+    // Above 0.9, 3-step operations, and robots without a task move whenever they can.
     assert_eq!(
         kind(738),
-        "EPIBT, 3-step operations, inherited, waiting first"
+        "EPIBT, 3-step operations, inherited, waiting first, restless idle"
     );
     // 3-step operations cost less per improvement attempt: such fleets get more attempts.
     let d = PlannerParams::default();

@@ -18,7 +18,9 @@
 //! when its end finds no way). Operations that would displace two robots, or a robot that
 //! has planned, are skipped. A robot whose search fails keeps what it held and can still be
 //! displaced by a later robot; if that is "stay", at the end it may turn in place toward its
-//! way.
+//! way. Robots without a goal plan last and move as little as they can, unless they are
+//! restless ([`Epibt::with_restless_idle`], nearly full maps only): then they move as early
+//! as they can, into whatever free cell they find.
 //!
 //! Then, while tries remain, an improvement phase re-plans robots drawn at random from those
 //! with a goal: such a robot may displace any robot (which re-plans in turn, and so on), and
@@ -101,6 +103,8 @@ pub struct Epibt {
     inherit: Vec<Option<(AgentState, u16)>>,
     /// See [`Self::with_age_priority`].
     age_priority: u32,
+    /// See [`Self::with_restless_idle`].
+    restless_idle: bool,
 }
 
 struct Ctx<'a> {
@@ -239,6 +243,7 @@ impl Epibt {
             inherits,
             inherit: Vec::new(),
             age_priority: 0,
+            restless_idle: false,
         }
     }
 
@@ -252,6 +257,19 @@ impl Epibt {
     /// Steps a robot may hold one goal before it plans first (0: never).
     pub fn age_priority(&self) -> u32 {
         self.age_priority
+    }
+
+    /// Robots without a goal move as early as they can instead of as little as they can (in
+    /// the first pass too, not only when pushed), so that the few free cells of a nearly
+    /// full map keep travelling through the fleet.
+    pub fn with_restless_idle(mut self, on: bool) -> Self {
+        self.restless_idle = on;
+        self
+    }
+
+    /// Whether robots without a goal move as early as they can.
+    pub fn restless_idle(&self) -> bool {
+        self.restless_idle
     }
 
     /// Steps of each operation.
@@ -611,9 +629,10 @@ impl Epibt {
     /// The legal operations of robot `i` other than "stay", best (lowest value) first. With
     /// a goal: [`STEP`] × the cost-to-go at the window's end (passing the goal at step t
     /// counts as t − W − 1), less the operation's eagerness (moving earlier is better). A
-    /// robot without a goal prefers moving least, and with a parking ending near it (it
-    /// only plans when pushed: staying is not among these operations, but an operation that
-    /// moves last is, and that robot's first action is then a wait).
+    /// robot without a goal prefers ending near the parking, if any, and then moving least
+    /// (staying is not among these operations, but one that moves last is: its first action
+    /// is a wait, so such a robot stays unless pushed aside), or, restless
+    /// ([`Self::with_restless_idle`]), moving earliest.
     fn rank(&self, ctx: &Ctx, i: usize) -> Vec<Cand> {
         // Operations with the same cells and end heading are one: keep the first.
         let mut out: Vec<Cand> = (1..self.ops.len())
@@ -642,6 +661,9 @@ impl Epibt {
         let value = match (ctx.goals[i], reached) {
             (Some(_), Some(t)) => (t - w - 1) * STEP - self.eager[k],
             (Some(_), None) => Self::h(ctx, i, s) as i64 * STEP - self.eager[k],
+            (None, _) if self.restless_idle => {
+                Self::h(ctx, i, s) as i64 * PARK_PULL * STEP - self.eager[k]
+            }
             (None, _) => {
                 let moved = traj[..=self.w].iter().filter(|&&c| c != s0.loc).count() as i64;
                 let park = Self::h(ctx, i, s) as i64 * PARK_PULL;
@@ -699,7 +721,10 @@ mod tests {
             let map = GridMap::new(width, height, vec![true; width * height]);
             let grid = crate::mapf::Grid::new(&map).unwrap();
             let mut cache = DistanceCache::new(grid, 1 << 20);
-            let tables = goals.iter().map(|g| cache.ensure(g.unwrap())).collect();
+            let tables = goals
+                .iter()
+                .map(|g| g.and_then(|g| cache.ensure(g)))
+                .collect();
             Self {
                 map,
                 cache,
@@ -758,6 +783,27 @@ mod tests {
         assert_eq!(forward(0, &[500, 0]), [false, true]);
         assert_eq!(forward(100, &[100, 0]), [false, true]);
         assert_eq!(forward(100, &[101, 0]), [true, false]);
+    }
+
+    #[test]
+    fn a_restless_idle_robot_moves_into_a_free_cell_at_once() {
+        use rand::SeedableRng;
+        // A 4 x 1 corridor: an idle robot at its west end facing east, nobody else. Calm, it
+        // stays (it only moves when pushed aside); restless, it moves east at once.
+        let scene = Scene::open(4, 1, vec![None]);
+        let states = [AgentState { loc: 0, dir: 0 }];
+        let first = |restless: bool| {
+            let mut e =
+                Epibt::new(&scene.map, MotionModel::Rotation, 3, true).with_restless_idle(restless);
+            let effort = Effort {
+                budget_per_root: 100,
+                improve_tries: 10,
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            scene.plan(&mut e, &states, &[0], &mut rng, effort)[0]
+        };
+        assert_eq!(first(false), Action::Wait);
+        assert_eq!(first(true), Action::Forward);
     }
 
     /// Vertex or swap conflict of `actions` from `states`, if any.
