@@ -237,9 +237,9 @@ pub struct PlannerParams {
     /// aside), and a pushed one leaves at once. Where nearly every cell is taken, robots move
     /// only into the few empty cells; idle robots that take them keep those cells travelling
     /// through the fleet. RANDOM-05 (0.98, 19 free cells, `--step-time-ms 0`): 2530 / 2540
-    /// tasks against 2352 / 2349 (planner seeds 0 / 1). Not below: RANDOM-03 (0.49) 2218 against 2206, level;
-    /// RANDOM-04 (0.85) 1111 against 1120 by step 400 (with parking), 1729 against 1744 by
-    /// step 700 (instead of parking).
+    /// tasks against 2352 / 2349 (planner seeds 0 / 1). Not below: RANDOM-03 (0.49) 2218
+    /// against 2206, level; RANDOM-04 (0.85) 1111 against 1120 by step 400 (with parking),
+    /// 1729 against 1744 by step 700 (instead of parking).
     pub restless_idle_min_density: f64,
     /// Parking cells per robot without a task (default 1.2; 0: no parking). RANDOM-04: 0.8 /
     /// 1.6 did 2352 / 2321 tasks against 2381.
