@@ -12,10 +12,10 @@
 //! pass robots plan in priority order, closest to their goal first (a robot about to finish
 //! frees its task soonest); with an age priority ([`Epibt::with_age_priority`], dense fleets
 //! only), robots that have held their goal too long go before them, so that robots pushed
-//! away from their goals do not starve. A robot takes its best operation that collides with nobody, or
-//! with exactly one robot that has not planned yet: it then takes that robot's place and the
-//! displaced robot plans in turn, keeping clear of it (a chain of pushes, undone link by link
-//! when its end finds no way). Operations that would displace two robots, or a robot that
+//! away from their goals do not starve. A robot takes its best operation that collides with
+//! nobody, or with exactly one robot that has not planned yet: it then takes that robot's
+//! place and the displaced robot plans in turn, keeping clear of it (a chain of pushes,
+//! undone link by link when its end finds no way). Operations that would displace two robots, or a robot that
 //! has planned, are skipped. A robot whose search fails keeps what it held and can still be
 //! displaced by a later robot; if that is "stay", at the end it may turn in place toward its
 //! way. Robots without a goal plan last and move as little as they can, unless they are
@@ -661,11 +661,13 @@ impl Epibt {
         let value = match (ctx.goals[i], reached) {
             (Some(_), Some(t)) => (t - w - 1) * STEP - self.eager[k],
             (Some(_), None) => Self::h(ctx, i, s) as i64 * STEP - self.eager[k],
-            (None, _) if self.restless_idle => {
-                Self::h(ctx, i, s) as i64 * PARK_PULL * STEP - self.eager[k]
-            }
             (None, _) => {
-                let moved = traj[..=self.w].iter().filter(|&&c| c != s0.loc).count() as i64;
+                // Restless, only eagerness counts past the parking: it moves at once.
+                let moved = if self.restless_idle {
+                    0
+                } else {
+                    traj[..=self.w].iter().filter(|&&c| c != s0.loc).count() as i64
+                };
                 let park = Self::h(ctx, i, s) as i64 * PARK_PULL;
                 (park + moved) * STEP - self.eager[k]
             }
