@@ -594,7 +594,7 @@ fn lanes_alternate_between_corridors() {
 #[test]
 fn planner_follows_fleet_density() {
     // random-32-32-20 has 819 free cells: RANDOM-02/03/05 sizes get the windowed LNS, EPIBT
-    // with 5-step operations, above 0.6 robots per free cell 4-step and above 0.9 3-step.
+    // with 5-step operations and above 0.9 robots per free cell 3-step.
     let random = movingai::read_map(data("random-32-32-20.map")).unwrap();
     let planner = |robots: usize, params: PlannerParams| {
         lifelong::Planner::new(&random, MotionModel::Rotation, robots, params).unwrap()
@@ -623,7 +623,7 @@ fn planner_follows_fleet_density() {
         "EPIBT, 5-step operations, inherited, crowd costs"
     );
     // Above 0.6 robots per free cell robots that waited long for their goal plan first.
-    let waiting = "EPIBT, 4-step operations, inherited, waiting first";
+    let waiting = "EPIBT, 5-step operations, inherited, waiting first";
     assert_eq!(kind(492), waiting);
     assert_eq!(kind(655), waiting);
     // Above 0.8 robots per free cell (and up to 0.9) robots without a task park.
@@ -634,17 +634,27 @@ fn planner_follows_fleet_density() {
         kind(738),
         "EPIBT, 3-step operations, inherited, waiting first, restless idle"
     );
-    // 3-step operations cost less per improvement attempt: such fleets get more attempts.
+    // 3-step operations cost less per improvement attempt: such fleets get more attempts;
+    // crowded fleets with 5-step operations fewer, to stay inside the step budget.
     let d = PlannerParams::default();
     assert_eq!(
-        planner(737, d.clone()).improve_tries(),
+        planner(491, d.clone()).improve_tries(),
         d.window_improve_tries
+    );
+    assert_eq!(
+        planner(492, d.clone()).improve_tries(),
+        d.window_improve_tries_crowded
+    );
+    assert_eq!(
+        planner(737, d.clone()).improve_tries(),
+        d.window_improve_tries_crowded
     );
     assert_eq!(
         planner(738, d.clone()).improve_tries(),
         d.window_improve_tries_dense
     );
     assert!(d.window_improve_tries_dense > d.window_improve_tries);
+    assert!(d.window_improve_tries_crowded < d.window_improve_tries);
     let one = lifelong::PlannerParams::one_step();
     let p = lifelong::Planner::new(&random, MotionModel::Rotation, 400, one).unwrap();
     assert_eq!(p.kind(), "one-step PIBT");

@@ -115,13 +115,10 @@ pub struct PlannerParams {
     /// against 12348); it costs 1.5 to 3 times the planning time. 5 against 4 steps (session
     /// 18, heading tables): RANDOM-03 2065 tasks against 1974; first 800 steps of CITY-02
     /// 4267 against 4245, first 1000 of GAME 4993 against 4948; about 3 times the CPU
-    /// (RANDOM-03 298 against 109 ms per step). Denser fleets get fewer steps
-    /// (`window_long_max_density`, `window_max_density`).
+    /// (RANDOM-03 298 against 109 ms per step). The densest fleets get 3 steps
+    /// (`window_max_density`), and crowded ones fewer improvement attempts
+    /// (`window_crowded_min_density`).
     pub window: usize,
-    /// EPIBT: above this many robots per free cell, operations of at most 4 steps (default
-    /// 0.6). RANDOM-04 (0.85) spends the whole step budget on 5-step operations (CPU 896 ms
-    /// per step at 1 s per step) and did 2294 tasks with them against 2341 with 4.
-    pub window_long_max_density: f64,
     /// EPIBT: above this many robots per free cell, operations of at most 3 steps (default
     /// 0.9). On RANDOM-05 (0.98) 4 steps did 1655 tasks against 1753 with 3, at 708 ms CPU
     /// per step against 193.
@@ -132,6 +129,17 @@ pub struct PlannerParams {
     /// EPIBT: improvement attempts after the first pass (a count, so results are
     /// reproducible; default 100000, bounded by `window_time_share` of the step budget).
     pub window_improve_tries: usize,
+    /// EPIBT: above this many robots per free cell (and up to `window_max_density`),
+    /// `window_improve_tries_crowded` improvement attempts (default 0.6). Until session 26
+    /// such fleets had 4-step operations: 5 steps with all 100,000 attempts took RANDOM-04
+    /// (0.85) to the whole step budget (CPU 896 ms per step at 1 s per step; 2294 tasks
+    /// against 2341 with 4 steps, session 18).
+    pub window_crowded_min_density: f64,
+    /// EPIBT: improvement attempts per step in crowded fleets (default 50,000). RANDOM-04
+    /// (`--step-time-ms 0`, planner seeds 0 / 1 / 2) with 5-step operations and 50,000
+    /// attempts: 2472 / 2433 / 2425 tasks against 2415 / 2382 / 2386 with 4-step operations
+    /// and 100,000, at 475 against 334 ms CPU per step (p99 559, max 677).
+    pub window_improve_tries_crowded: usize,
     /// EPIBT: improvement attempts above `window_max_density`, where operations have 3 steps
     /// and an attempt costs about a third of a 4-step one (default 400000). RANDOM-05 (0.98
     /// robots per free cell, `--step-time-ms 0`) did 1336 tasks by step 1000 against 1276
@@ -280,7 +288,8 @@ impl Default for PlannerParams {
             guide_max_bytes: 512 << 20,
             guide_time_share: 0.5,
             window: 5,
-            window_long_max_density: 0.6,
+            window_crowded_min_density: 0.6,
+            window_improve_tries_crowded: 50_000,
             window_max_density: 0.9,
             window_budget_per_root: 2000,
             window_improve_tries: 100_000,
@@ -333,7 +342,7 @@ pub struct Planner {
     epibt: Option<Epibt>,
     /// EPIBT in very dense fleets: where robots without a task park.
     park: Option<Parking>,
-    /// EPIBT improvement attempts per step (`window_improve_tries`, or `…_dense`).
+    /// EPIBT improvement attempts per step (`window_improve_tries`, `…_crowded` or `…_dense`).
     improve_tries: usize,
     wlns: Option<WindowLns>,
     /// Whether distance tables charge for cells robots stand on (`crowd_penalty`).
@@ -394,13 +403,13 @@ impl Planner {
             .then(|| WindowLns::new(map, params.lns_window, params.lns_release_at_goal));
         let window = if density > params.window_max_density {
             params.window.min(3)
-        } else if density > params.window_long_max_density {
-            params.window.min(4)
         } else {
             params.window
         };
         let improve_tries = if density > params.window_max_density {
             params.window_improve_tries_dense
+        } else if density > params.window_crowded_min_density {
+            params.window_improve_tries_crowded
         } else {
             params.window_improve_tries
         };
@@ -513,7 +522,8 @@ impl Planner {
         self.park.as_ref().and_then(|p| p.distance(cell))
     }
 
-    /// EPIBT improvement attempts per step for this fleet (more above `window_max_density`).
+    /// EPIBT improvement attempts per step for this fleet (fewer above
+    /// `window_crowded_min_density`, more above `window_max_density`).
     pub fn improve_tries(&self) -> usize {
         self.improve_tries
     }
