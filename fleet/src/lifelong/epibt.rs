@@ -15,8 +15,8 @@
 //! away from their goals do not starve. A robot takes its best operation that collides with
 //! nobody, or with exactly one robot that has not planned yet: it then takes that robot's
 //! place and the displaced robot plans in turn, keeping clear of it (a chain of pushes,
-//! undone link by link when its end finds no way). Operations that would displace two robots, or a robot that
-//! has planned, are skipped. A robot whose search fails keeps what it held and can still be
+//! undone link by link when its end finds no way). Operations that would displace two
+//! robots, or a robot that has planned, are skipped. A robot whose search fails keeps what it held and can still be
 //! displaced by a later robot; if that is "stay", at the end it may turn in place toward its
 //! way. Robots without a goal plan last and move as little as they can, unless they are
 //! restless ([`Epibt::with_restless_idle`], nearly full maps only): then they move as early

@@ -54,8 +54,8 @@ struct Guide {
 }
 
 impl Guidance {
-    /// `grid` is `map`'s graph. `max_bytes` bounds the memory of the per-robot tables; robots beyond it plan with the
-    /// plain distance tables.
+    /// `grid` is `map`'s graph. `max_bytes` bounds the memory of the per-robot tables; robots
+    /// beyond it plan with the plain distance tables.
     pub fn new(
         map: &GridMap,
         grid: &Grid,

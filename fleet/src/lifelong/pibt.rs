@@ -197,7 +197,8 @@ pub struct PlannerParams {
     /// step; see [`DistanceCache::set_headings`]). The windowed LNS has them since session
     /// 21 (its A* heuristic and end-of-window cost turned exact): `--step-time-ms 0`,
     /// RANDOM-01 688 tasks against 676, RANDOM-02 1220 against 1204, CITY-01 8426 against
-    /// 8400, at 201 / 278 / 207 ms CPU per step against 397 / 528 / 296. EPIBT, `--step-time-ms 0`, against cell tables: RANDOM-03
+    /// 8400, at 201 / 278 / 207 ms CPU per step against 397 / 528 / 296. EPIBT,
+    /// `--step-time-ms 0`, against cell tables: RANDOM-03
     /// 1974 / 1979 tasks against 1952 / 1941 (planner seeds 0 / 1), RANDOM-04 1275 against
     /// 1256 at step 500; first 800 steps of CITY-02 4245 against 4166, first 1000 of GAME
     /// 4948 against 4901 and of WAREHOUSE 27863 against 27543; but RANDOM-05 (0.98) 1284
