@@ -264,6 +264,54 @@ fn scheduler_spreads_robots_over_first_errands() {
 }
 
 #[test]
+fn scheduler_re_matches_unopened_robots_and_keeps_their_tasks_when_cut_short() {
+    use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
+    // 100 robots on a 20 x 20 map, each given a task, none there yet (all wait a step).
+    let starts: Vec<u32> = (0..100).map(|i| i * 4).collect();
+    let tasks: Vec<Vec<u32>> = (0..300)
+        .map(|i| vec![(i * 37 + 7) % 400, (i * 91 + 13) % 400])
+        .collect();
+    let p = problem(open_map(20, 20), starts, tasks);
+    let mut sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    let mut planner =
+        Planner::new(&p.map, MotionModel::Rotation, 100, PlannerParams::default()).unwrap();
+    // An arbitrary first match: robot a takes the a-th task from the end of the pool; robot
+    // 99 stays free (re-matching happens when a robot needs a task).
+    let keys: Vec<usize> = sim.pool().keys().rev().copied().collect();
+    let first: Vec<Option<usize>> = (0..100).map(|a| (a < 99).then(|| keys[a])).collect();
+    sim.step(&first, &[Action::Wait; 100]).unwrap();
+    let held = sim.assignment().to_vec();
+    let unopened = (0..100)
+        .filter(|&a| held[a].is_some_and(|t| !sim.pool()[&t].opened()))
+        .count();
+    assert!(unopened > 64, "{unopened} robots on their way");
+    let changed = |s: &[Option<usize>]| (0..100).filter(|&a| s[a] != held[a]).count();
+    let with = |max: usize, deadline, planner: &mut Planner| {
+        let params = SchedulerParams {
+            reassign_max: max,
+            ..Default::default()
+        };
+        let s = Scheduler::new(params).schedule(&sim, planner, None, deadline);
+        sim.check_schedule(&s).unwrap();
+        s
+    };
+    // All re-matched: robots trade the arbitrary tasks for nearer ones.
+    let all = with(1000, None, &mut planner);
+    assert!(changed(&all) > 0);
+    // More robots than `reassign_max`: none is re-matched, only the free robot 99 gets a task.
+    let none = with(10, None, &mut planner);
+    assert_eq!(changed(&none), 1);
+    assert!(none[99].is_some());
+    // Out of time the greedy costs only its first 64 robots, the free one first; the others
+    // keep their tasks (unless one of those 64 took it) instead of all losing them.
+    let past = std::time::Instant::now();
+    let cut = with(1000, Some(past), &mut planner);
+    let working = cut.iter().filter(|t| t.is_some()).count();
+    assert!(working > 64, "{working} robots hold a task");
+    assert!(cut[99].is_some(), "the free robot got no task");
+}
+
+#[test]
 fn scheduler_measures_task_lengths_around_walls() {
     use lifelong::{Planner, PlannerParams, Scheduler, SchedulerParams};
     // A wall down column 3 but for the bottom row. Tasks 0 and 1 start next to robot 0 at
