@@ -179,15 +179,23 @@ impl Scheduler {
                     .is_some_and(|t| !t.opened())
             })
             .collect();
+        // Robots in the order the greedy costs them: the free ones first, so that a greedy
+        // cut short by the deadline gives them tasks first, then the re-matched ones from a
+        // step-dependent start, so that those it reaches differ from step to step. The batch
+        // itself stays in robot order, which breaks ties between equal costs.
+        let mut costing = batch.clone();
         if self.params.reassign_unopened && batch.len() + unopened.len() <= self.params.reassign_max
         {
-            // After the free robots, so that a greedy cut short by the deadline gives them
-            // tasks first; from a step-dependent start, so that the robots it re-matches
-            // differ from step to step.
             let start = sim.step_index().wrapping_mul(7919) % unopened.len().max(1);
             unopened.rotate_left(start);
+            costing.extend_from_slice(&unopened);
             batch.extend(unopened);
+            batch.sort_unstable();
         }
+        let order: Vec<usize> = costing
+            .iter()
+            .filter_map(|a| batch.binary_search(a).ok())
+            .collect();
         let held: Vec<Option<usize>> = batch.iter().map(|&a| schedule[a]).collect();
         for &a in &batch {
             schedule[a] = None;
@@ -279,7 +287,7 @@ impl Scheduler {
                 task_xy: &task_xy,
                 extra: &extra,
             };
-            self.greedy(&batch, tasks.len(), cost, &bounds, deadline)
+            self.greedy(&batch, &order, tasks.len(), cost, &bounds, deadline)
         });
         // A robot re-matched but left without a task (the deadline cut the greedy short)
         // keeps the one it held if nobody took it.
@@ -370,12 +378,14 @@ impl Scheduler {
     }
 
     /// Greedy over each robot's cheapest candidates, in rounds until robots or tasks run out.
-    /// Past `deadline`, robots not yet costed wait for the next step. With many tasks a
+    /// Robots are costed in `order` (positions in `batch`); past `deadline`, robots not yet
+    /// costed wait for the next step. With many tasks a
     /// robot's candidates come from [`Buckets::k_best`] (the same pairs, found without
     /// costing every task; `cost` must be at least Manhattan distance + extra).
     fn greedy(
         &self,
         batch: &[usize],
+        order: &[usize],
         n_tasks: usize,
         cost: impl Fn(usize, usize) -> i64,
         bounds: &Bounds,
@@ -387,7 +397,11 @@ impl Scheduler {
         let mut task_free = vec![true; n_tasks];
         loop {
             let free_tasks: Vec<usize> = (0..n_tasks).filter(|&t| task_free[t]).collect();
-            let open: Vec<usize> = (0..batch.len()).filter(|&r| out[r].is_none()).collect();
+            let open: Vec<usize> = order
+                .iter()
+                .copied()
+                .filter(|&r| out[r].is_none())
+                .collect();
             if free_tasks.is_empty() || open.is_empty() {
                 break;
             }
