@@ -41,11 +41,12 @@ pub struct SchedulerParams {
     /// at most `reassign_max` robots.
     pub reassign_unopened: bool,
     /// Largest batch (free robots + robots on their way to an unopened task) for
-    /// re-matching unopened tasks (default 20,000, i.e. every fleet here). 1000 until session
-    /// 27, which kept WAREHOUSE and SORTATION (some 2000 robots on their way to stations)
-    /// out; re-matching them all took their first 600 steps from 16457 / 17665 tasks to
-    /// 17386 / 18943 (`--step-time-ms 0`). Re-matching a rotating share of 1000 a step
-    /// instead did 16116 / 18331.
+    /// re-matching unopened tasks (default 1000). WAREHOUSE and SORTATION have some 2000
+    /// robots on their way to stations, so they are not re-matched. Re-matching them all
+    /// (20,000) took their first 600 steps from 16457 / 17665 tasks to 17386 / 18943
+    /// (`--step-time-ms 0`), and WAREHOUSE's full run at 1 s per step from 145507 to 148213,
+    /// but it costs SORTATION ~400 ms a step, and at 1 s per step it did 28435 tasks in
+    /// 1000 steps against 29088 (README, session 27).
     pub reassign_max: usize,
     /// Share of the robots that may hold a task at once (default 1.0); the rest only make
     /// way.
@@ -104,7 +105,7 @@ impl Default for SchedulerParams {
             candidates_per_robot: 8,
             task_length_weight: 1.0,
             reassign_unopened: true,
-            reassign_max: 20_000,
+            reassign_max: 1000,
             active_fraction: 1.0,
             max_active_per_free_cell: 0.4,
             max_active_per_sqrt_free_cell: 15.0,
@@ -179,11 +180,13 @@ impl Scheduler {
                     .is_some_and(|t| !t.opened())
             })
             .collect();
-        // Robots in the order the greedy costs them: the free ones first, so that a greedy
-        // cut short by the deadline gives them tasks first, then the re-matched ones from a
-        // step-dependent start, so that those it reaches differ from step to step. The batch
-        // itself stays in robot order, which breaks ties between equal costs.
+        // Robots in the order the greedy costs them (position in the batch, free): the free
+        // ones first, so that a greedy cut short by the deadline gives them tasks first, then
+        // the re-matched ones from a step-dependent start, so that those it reaches differ
+        // from step to step. Re-matching is optional work: it stops at the table deadline.
+        // The batch itself stays in robot order, which breaks ties between equal costs.
         let mut costing = batch.clone();
+        let n_free = costing.len();
         if self.params.reassign_unopened && batch.len() + unopened.len() <= self.params.reassign_max
         {
             let start = sim.step_index().wrapping_mul(7919) % unopened.len().max(1);
@@ -192,9 +195,10 @@ impl Scheduler {
             batch.extend(unopened);
             batch.sort_unstable();
         }
-        let order: Vec<usize> = costing
+        let order: Vec<(usize, bool)> = costing
             .iter()
-            .filter_map(|a| batch.binary_search(a).ok())
+            .enumerate()
+            .filter_map(|(n, a)| Some((batch.binary_search(a).ok()?, n < n_free)))
             .collect();
         let held: Vec<Option<usize>> = batch.iter().map(|&a| schedule[a]).collect();
         for &a in &batch {
@@ -287,7 +291,7 @@ impl Scheduler {
                 task_xy: &task_xy,
                 extra: &extra,
             };
-            self.greedy(&batch, &order, tasks.len(), cost, &bounds, deadline)
+            self.greedy(&batch, &order, cost, &bounds, deadline, table_deadline)
         });
         // A robot re-matched but left without a task (the deadline cut the greedy short)
         // keeps the one it held if nobody took it.
@@ -378,29 +382,33 @@ impl Scheduler {
     }
 
     /// Greedy over each robot's cheapest candidates, in rounds until robots or tasks run out.
-    /// Robots are costed in `order` (positions in `batch`); past `deadline`, robots not yet
-    /// costed wait for the next step. With many tasks a
+    /// Robots are costed in `order` (position in `batch`, free); past `deadline`, robots not
+    /// yet costed wait for the next step, and past `rematch_deadline` robots that are not
+    /// free are no longer costed. With many tasks a
     /// robot's candidates come from [`Buckets::k_best`] (the same pairs, found without
     /// costing every task; `cost` must be at least Manhattan distance + extra).
     fn greedy(
         &self,
         batch: &[usize],
-        order: &[usize],
-        n_tasks: usize,
+        order: &[(usize, bool)],
         cost: impl Fn(usize, usize) -> i64,
         bounds: &Bounds,
         deadline: Option<Instant>,
+        rematch_deadline: Option<Instant>,
     ) -> Vec<Option<usize>> {
         const BUCKETS_FROM_TASKS: usize = 256;
         let k = self.params.candidates_per_robot.max(1);
+        let n_tasks = bounds.task_xy.len();
         let mut out = vec![None; batch.len()];
         let mut task_free = vec![true; n_tasks];
+        let late = |d: Option<Instant>| d.is_some_and(|d| Instant::now() >= d);
         loop {
             let free_tasks: Vec<usize> = (0..n_tasks).filter(|&t| task_free[t]).collect();
-            let open: Vec<usize> = order
+            let rematch = !late(rematch_deadline);
+            let open: Vec<(usize, bool)> = order
                 .iter()
                 .copied()
-                .filter(|&r| out[r].is_none())
+                .filter(|&(r, free)| out[r].is_none() && (free || rematch))
                 .collect();
             if free_tasks.is_empty() || open.is_empty() {
                 break;
@@ -415,8 +423,8 @@ impl Scheduler {
                 )
             });
             let mut scratch = Scratch::default();
-            for (n, &r) in open.iter().enumerate() {
-                if n % 64 == 0 && n > 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+            for (n, &(r, free)) in open.iter().enumerate() {
+                if n % 64 == 0 && n > 0 && (late(deadline) || (!free && late(rematch_deadline))) {
                     break;
                 }
                 let a = batch[r];
@@ -444,7 +452,7 @@ impl Scheduler {
                     progress = true;
                 }
             }
-            if !progress || deadline.is_some_and(|d| Instant::now() >= d) {
+            if !progress || late(deadline) {
                 break;
             }
         }
