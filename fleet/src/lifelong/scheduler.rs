@@ -293,8 +293,8 @@ impl Scheduler {
             };
             self.greedy(&batch, &order, cost, &bounds, deadline, table_deadline)
         });
-        // A robot re-matched but left without a task (the deadline cut the greedy short)
-        // keeps the one it held if nobody took it.
+        // A robot re-matched but left without a task (the greedy was cut short, or stopped
+        // re-matching at the table deadline) keeps the one it held if nobody took it.
         let index: HashMap<usize, usize> = tasks.iter().enumerate().map(|(k, &t)| (t, k)).collect();
         let mut given_task = vec![false; tasks.len()];
         for k in result.iter().flatten() {
@@ -384,9 +384,9 @@ impl Scheduler {
     /// Greedy over each robot's cheapest candidates, in rounds until robots or tasks run out.
     /// Robots are costed in `order` (position in `batch`, free); past `deadline`, robots not
     /// yet costed wait for the next step, and past `rematch_deadline` robots that are not
-    /// free are no longer costed. With many tasks a
-    /// robot's candidates come from [`Buckets::k_best`] (the same pairs, found without
-    /// costing every task; `cost` must be at least Manhattan distance + extra).
+    /// free are no longer costed. With many tasks a robot's candidates come from
+    /// [`Buckets::k_best`] (the same pairs, found without costing every task; `cost` must be
+    /// at least Manhattan distance + extra).
     fn greedy(
         &self,
         batch: &[usize],
