@@ -16,11 +16,11 @@
 //! nobody, or with exactly one robot that has not planned yet: it then takes that robot's
 //! place and the displaced robot plans in turn, keeping clear of it (a chain of pushes,
 //! undone link by link when its end finds no way). Operations that would displace two
-//! robots, or a robot that has planned, are skipped. A robot whose search fails keeps what it held and can still be
-//! displaced by a later robot; if that is "stay", at the end it may turn in place toward its
-//! way. Robots without a goal plan last and move as little as they can, unless they are
-//! restless ([`Epibt::with_restless_idle`], nearly full maps only): then they move as early
-//! as they can, into whatever free cell they find.
+//! robots, or a robot that has planned, are skipped. A robot whose search fails keeps what
+//! it held and can still be displaced by a later robot; if that is "stay", at the end it
+//! may turn in place toward its way. Robots without a goal plan last and move as little as
+//! they can, unless they are restless ([`Epibt::with_restless_idle`], nearly full maps
+//! only): then they move as early as they can, into whatever free cell they find.
 //!
 //! Then, while tries remain, an improvement phase re-plans robots drawn at random from those
 //! with a goal: such a robot may displace any robot (which re-plans in turn, and so on), and

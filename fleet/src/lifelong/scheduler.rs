@@ -295,13 +295,13 @@ impl Scheduler {
         });
         // A robot re-matched but left without a task (the greedy was cut short, or stopped
         // re-matching at the table deadline) keeps the one it held if nobody took it.
-        let index: HashMap<usize, usize> = tasks.iter().enumerate().map(|(k, &t)| (t, k)).collect();
         let mut given_task = vec![false; tasks.len()];
         for k in result.iter().flatten() {
             given_task[*k] = true;
         }
         for (r, held) in held.iter().enumerate() {
-            if let Some(&k) = held.and_then(|t| index.get(&t))
+            // `tasks` is in id order (the pool's keys).
+            if let Some(k) = held.and_then(|t| tasks.binary_search(&t).ok())
                 && result[r].is_none()
                 && !given_task[k]
             {
