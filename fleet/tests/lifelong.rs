@@ -302,6 +302,16 @@ fn scheduler_re_matches_unopened_robots_and_keeps_their_tasks_when_cut_short() {
     let none = with(10, None, &mut planner);
     assert_eq!(changed(&none), 1);
     assert!(none[99].is_some());
+    // Where tasks share stations (here every first-errand cell counts as one) robots are
+    // re-matched above `reassign_max` too: a station's tasks are matched as one unit.
+    let stations = SchedulerParams {
+        reassign_max: 10,
+        station_cells_per_robot: 10.0,
+        ..Default::default()
+    };
+    let shared = Scheduler::new(stations).schedule(&sim, &mut planner, None, None);
+    sim.check_schedule(&shared).unwrap();
+    assert!(changed(&shared) > 1);
     // Re-matching stops at the table deadline: past it, only the free robot is matched (it
     // may take the task of one robot on its way, which then gets one in a later step).
     let past = std::time::Instant::now();

@@ -4,7 +4,7 @@
 //! (its exact shortest length, measured once per task), by the Hungarian method for small
 //! batches and greedily (nearest candidates) for large ones.
 
-use super::nearest::{Buckets, Scratch};
+use super::nearest::{self, Layout};
 use super::pibt::Planner;
 use super::sim::{PoolTask, Simulator};
 use crate::assign;
@@ -32,21 +32,23 @@ pub struct SchedulerParams {
     pub method: SchedulerMethod,
     /// Largest batch (robots) solved by the Hungarian method under `Auto` (default 64).
     pub hungarian_max: usize,
-    /// Greedy: candidate tasks kept per robot in each round (default 8).
+    /// Greedy: cells (of first errands) costed per robot at a time (default 8).
     pub candidates_per_robot: usize,
     /// Weight of the task's own length (first to last errand) in its cost (default 1.0):
     /// preferring short tasks raises the number completed.
     pub task_length_weight: f64,
-    /// Also re-match robots whose task is not opened yet (default true), when the batch has
-    /// at most `reassign_max` robots.
+    /// Also re-match robots whose task is not opened yet (default true): where tasks share
+    /// stations (`station_cells_per_robot`) always, elsewhere when the batch has at most
+    /// `reassign_max` robots.
     pub reassign_unopened: bool,
     /// Largest batch (free robots + robots on their way to an unopened task) for
-    /// re-matching unopened tasks (default 1000). WAREHOUSE and SORTATION have some 2000
-    /// robots on their way to stations, so they are not re-matched. Re-matching them all
-    /// (20,000) took their first 600 steps from 16457 / 17665 tasks to 17386 / 18943
-    /// (`--step-time-ms 0`), and WAREHOUSE's full run at 1 s per step from 145507 to 148213,
-    /// but it costs SORTATION ~400 ms a step, and at 1 s per step it did 28435 tasks in
-    /// 1000 steps against 29088 (README, session 27).
+    /// re-matching unopened tasks where tasks do not share stations (default 1000; RANDOM
+    /// has at most 800 robots, CITY-02 re-matches all 3000, GAME is capped near 3100 working
+    /// robots). WAREHOUSE and SORTATION, with some 2000 robots on their way to stations, were
+    /// not re-matched under it until session 28: matching in rounds of each robot's cheapest
+    /// tasks cost SORTATION ~400 ms a step, and at 1 s per step it did 28435 tasks in 1000
+    /// steps against 29088. Matching a station's tasks as one unit made it cheap: 29463
+    /// (README, session 28).
     pub reassign_max: usize,
     /// Share of the robots that may hold a task at once (default 1.0); the rest only make
     /// way.
@@ -82,10 +84,11 @@ pub struct SchedulerParams {
     /// steps, `--step-time-ms 0`) 10 / 25 / 50 / 100 / 200 did 28453 / 28653 / 28584 /
     /// 28304 / 27417, and SORTATION 29646 with 50 against 29516 with 100.
     pub errand_load_weight: f64,
-    /// The load term applies only while the pool's tasks start at no more than this many
-    /// distinct cells per robot (default 0.25), i.e. where robots share stations: WAREHOUSE
-    /// has 352 station cells for 10,000 robots. Where first errands are spread over the map
-    /// (RANDOM, CITY, GAME) it cost tasks: RANDOM-04 863 against 989.
+    /// The load term, and the greedy's matching of the tasks at one cell as one unit, apply
+    /// only while the pool's tasks start at no more than this many distinct cells per robot
+    /// (default 0.25), i.e. where robots share stations: WAREHOUSE has 352 station cells for
+    /// 10,000 robots, SORTATION 620. Where first errands are spread over the map (RANDOM,
+    /// CITY, GAME) the load term cost tasks: RANDOM-04 863 against 989.
     pub station_cells_per_robot: f64,
     /// At most this many robots per free cell without a task (default 0.45): overrides the
     /// caps above where the fleet nearly fills the map, since an idle robot blocks as much as
@@ -173,6 +176,14 @@ impl Scheduler {
             batch.truncate(wanted);
             batch.sort_unstable();
         }
+        // Where tasks start at few cells (stations), a task costs more per robot already
+        // heading to its first errand (robots keeping their tasks), and the greedy matches the
+        // tasks at one cell as one unit, which makes re-matching all robots on their way cheap.
+        let shares_stations = {
+            let stations: std::collections::HashSet<u32> =
+                pool.values().map(|t| t.errands[0]).collect();
+            stations.len() as f64 <= self.params.station_cells_per_robot * states.len() as f64
+        };
         let mut unopened: Vec<usize> = (0..states.len())
             .filter(|&a| {
                 schedule[a]
@@ -187,8 +198,9 @@ impl Scheduler {
         // The batch itself stays in robot order, which breaks ties between equal costs.
         let mut costing = batch.clone();
         let n_free = costing.len();
-        if self.params.reassign_unopened && batch.len() + unopened.len() <= self.params.reassign_max
-        {
+        let rematch_all =
+            shares_stations || batch.len() + unopened.len() <= self.params.reassign_max;
+        if self.params.reassign_unopened && rematch_all {
             let start = sim.step_index().wrapping_mul(7919) % unopened.len().max(1);
             unopened.rotate_left(start);
             costing.extend_from_slice(&unopened);
@@ -230,14 +242,7 @@ impl Scheduler {
                 (self.task_len[t].steps as f64 * self.params.task_length_weight).round() as i64
             })
             .collect();
-        // Station load: where tasks start at few cells, a task costs more per robot already
-        // heading to its first errand (robots keeping their tasks).
-        let shares_stations = || {
-            let stations: std::collections::HashSet<u32> =
-                pool.values().map(|t| t.errands[0]).collect();
-            stations.len() as f64 <= self.params.station_cells_per_robot * states.len() as f64
-        };
-        if self.params.errand_load_weight > 0.0 && shares_stations() {
+        if self.params.errand_load_weight > 0.0 && shares_stations {
             let mut load: HashMap<u32, u32> = HashMap::new();
             for t in schedule.iter().flatten() {
                 if let Some(task) = pool.get(t) {
@@ -286,12 +291,14 @@ impl Scheduler {
             None
         };
         let mut result = result.unwrap_or_else(|| {
-            let bounds = Bounds {
+            let layout = Layout {
                 robot_xy: &robot_xy,
                 task_xy: &task_xy,
                 extra: &extra,
+                by_cell: shares_stations,
             };
-            self.greedy(&batch, &order, cost, &bounds, deadline, table_deadline)
+            let k = self.params.candidates_per_robot;
+            nearest::greedy(&batch, &order, k, cost, &layout, deadline, table_deadline)
         });
         // A robot re-matched but left without a task (the greedy was cut short, or stopped
         // re-matching at the table deadline) keeps the one it held if nobody took it.
@@ -380,90 +387,4 @@ impl Scheduler {
         // Both bounds are at most `robots`: active_fraction is clamped to 1, floor ≤ robots.
         cap.max(floor).ceil() as usize
     }
-
-    /// Greedy over each robot's cheapest candidates, in rounds until robots or tasks run out.
-    /// Robots are costed in `order` (position in `batch`, free); past `deadline`, robots not
-    /// yet costed wait for the next step, and past `rematch_deadline` robots that are not
-    /// free are no longer costed. With many tasks a robot's candidates come from
-    /// [`Buckets::k_best`] (the same pairs, found without costing every task; `cost` must be
-    /// at least Manhattan distance + extra).
-    fn greedy(
-        &self,
-        batch: &[usize],
-        order: &[(usize, bool)],
-        cost: impl Fn(usize, usize) -> i64,
-        bounds: &Bounds,
-        deadline: Option<Instant>,
-        rematch_deadline: Option<Instant>,
-    ) -> Vec<Option<usize>> {
-        const BUCKETS_FROM_TASKS: usize = 256;
-        let k = self.params.candidates_per_robot.max(1);
-        let n_tasks = bounds.task_xy.len();
-        let mut out = vec![None; batch.len()];
-        let mut task_free = vec![true; n_tasks];
-        let late = |d: Option<Instant>| d.is_some_and(|d| Instant::now() >= d);
-        loop {
-            let free_tasks: Vec<usize> = (0..n_tasks).filter(|&t| task_free[t]).collect();
-            let rematch = !late(rematch_deadline);
-            let open: Vec<(usize, bool)> = order
-                .iter()
-                .copied()
-                .filter(|&(r, free)| out[r].is_none() && (free || rematch))
-                .collect();
-            if free_tasks.is_empty() || open.is_empty() {
-                break;
-            }
-            let mut cands = Vec::with_capacity(open.len() * k);
-            let mut row = Vec::with_capacity(free_tasks.len());
-            let buckets = (free_tasks.len() >= BUCKETS_FROM_TASKS).then(|| {
-                Buckets::new(
-                    free_tasks
-                        .iter()
-                        .map(|&t| (t, bounds.task_xy[t], bounds.extra[t])),
-                )
-            });
-            let mut scratch = Scratch::default();
-            for (n, &(r, free)) in open.iter().enumerate() {
-                if n % 64 == 0 && n > 0 && (late(deadline) || (!free && late(rematch_deadline))) {
-                    break;
-                }
-                let a = batch[r];
-                if let Some(b) = &buckets {
-                    let best = b.k_best(bounds.robot_xy[a], k, |t| cost(a, t), &mut scratch);
-                    cands.extend(best.map(|(c, t)| (c, r, t)));
-                    continue;
-                }
-                row.clear();
-                row.extend(free_tasks.iter().map(|&t| (cost(a, t), r, t)));
-                if row.len() > k {
-                    row.select_nth_unstable(k - 1);
-                    row.truncate(k);
-                }
-                cands.extend_from_slice(&row);
-            }
-            let got = assign::greedy(batch.len(), n_tasks, &mut cands);
-            let mut progress = false;
-            for (r, g) in got.into_iter().enumerate() {
-                if let Some(t) = g
-                    && out[r].is_none()
-                {
-                    out[r] = Some(t);
-                    task_free[t] = false;
-                    progress = true;
-                }
-            }
-            if !progress || late(deadline) {
-                break;
-            }
-        }
-        out
-    }
-}
-
-/// What the greedy needs for lower bounds of pair costs: robot cells (by robot id), first
-/// errand cells and extra costs (by task position).
-struct Bounds<'a> {
-    robot_xy: &'a [(u32, u32)],
-    task_xy: &'a [(u32, u32)],
-    extra: &'a [i64],
 }
