@@ -47,8 +47,8 @@ pub struct SchedulerParams {
     /// robots). WAREHOUSE and SORTATION, with some 2000 robots on their way to stations, were
     /// not re-matched under it until session 28: matching in rounds of each robot's cheapest
     /// tasks cost SORTATION ~400 ms a step, and at 1 s per step it did 28435 tasks in 1000
-    /// steps against 29088. Matching a station's tasks as one unit made it cheap: 29463
-    /// (README, session 28).
+    /// steps against 29088. Matching a station's tasks as one unit, cheapest pair first,
+    /// made it cheap: 29953 (README, session 28).
     pub reassign_max: usize,
     /// Share of the robots that may hold a task at once (default 1.0); the rest only make
     /// way.
