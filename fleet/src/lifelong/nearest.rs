@@ -201,7 +201,8 @@ pub fn greedy(
     let mut heap = Heap::new();
     let mut free = vec![false; batch.len()];
     for (n, &(r, is_free)) in order.iter().enumerate() {
-        if n % 64 == 0 && n > 0 && (late(deadline) || (!is_free && late(rematch_deadline))) {
+        // `order` lists the free robots first.
+        if (n % 64 == 0 && n > 0 && late(deadline)) || (!is_free && late(rematch_deadline)) {
             break;
         }
         free[r] = is_free;
