@@ -12,7 +12,7 @@
 //! [`greedy`] matches robots to tasks on top of it, costing tasks that start at one cell as
 //! one unit: on WAREHOUSE and SORTATION ~7000 tasks start at a few hundred station cells, so
 //! a robot's cheapest tasks were mostly at one station and were taken by its neighbours, and
-//! matching in rounds of each robot's 8 cheapest tasks took ~18 rounds and ~110 ms a step for
+//! matching in rounds of each robot's 8 cheapest tasks took ~18 rounds and ~90 ms a step for
 //! 2000 robots (README, session 28).
 
 use std::cmp::Reverse;
@@ -119,7 +119,7 @@ pub struct Layout<'a> {
 /// which other cells may be cheaper and it looks again; costs only rise as cells empty).
 ///
 /// Why two: where tasks share stations, rounds of each robot's cheapest tasks (all at its
-/// nearest station, taken by its neighbours) took ~18 rounds and ~110 ms a step for 2000
+/// nearest station, taken by its neighbours) took ~18 rounds and ~90 ms a step for 2000
 /// robots on SORTATION; by cell, rounds did worse than the exact order (first 600 steps,
 /// re-matching all: WAREHOUSE 16394 against 17440, SORTATION 18576 against 18961). Where
 /// tasks have their own cells, the exact order did worse than rounds (RANDOM-04 2365 / 2379
