@@ -142,45 +142,57 @@ pub fn greedy(
     const LOOK_AGAIN: usize = usize::MAX;
     let k = k.max(1);
     let late = |d: Option<Instant>| d.is_some_and(|d| Instant::now() >= d);
-    // Tasks at one cell, the cheapest last (taken first); or each task on its own.
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    if layout.by_cell {
+    // Groups of tasks (one per cell, or one per task): group g holds
+    // `by_group[start[g]..end[g]]`, its cheapest task last (taken first, `end` moves down).
+    let n_tasks = layout.task_xy.len();
+    let group: Vec<usize> = if layout.by_cell {
         let mut cell_group: HashMap<(u32, u32), usize> = HashMap::new();
-        for (t, &xy) in layout.task_xy.iter().enumerate() {
-            let g = *cell_group.entry(xy).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            });
-            groups[g].push(t);
-        }
+        layout
+            .task_xy
+            .iter()
+            .map(|&xy| {
+                let next = cell_group.len();
+                *cell_group.entry(xy).or_insert(next)
+            })
+            .collect()
     } else {
-        groups.extend((0..layout.task_xy.len()).map(|t| vec![t]));
-    }
-    for g in &mut groups {
-        g.sort_unstable_by_key(|&t| Reverse((layout.extra[t], t)));
+        (0..n_tasks).collect()
+    };
+    let mut by_group: Vec<usize> = (0..n_tasks).collect();
+    by_group.sort_unstable_by_key(|&t| (group[t], Reverse((layout.extra[t], t))));
+    let n_groups = group.iter().max().map_or(0, |g| g + 1);
+    let mut start = vec![0; n_groups];
+    let mut end = vec![0; n_groups];
+    for (i, &t) in by_group.iter().enumerate() {
+        if end[group[t]] == 0 {
+            start[group[t]] = i;
+        }
+        end[group[t]] = i + 1;
     }
     // Extras only rise as a cell's tasks are taken: the cheapest one stays a lower bound.
-    let buckets = Buckets::new(
-        groups
-            .iter()
-            .enumerate()
-            .filter_map(|(g, ts)| ts.last().map(|&t| (g, layout.task_xy[t], layout.extra[t]))),
-    );
-    let pair_cost = |groups: &[Vec<usize>], a: usize, g: usize| {
-        groups[g].last().map_or(i64::MAX, |&t| cost(a, t))
+    let buckets = Buckets::new((0..n_groups).map(|g| {
+        let t = by_group[end[g] - 1];
+        (g, layout.task_xy[t], layout.extra[t])
+    }));
+    let pair_cost = |end: &[usize], a: usize, g: usize| {
+        if end[g] > start[g] {
+            cost(a, by_group[end[g] - 1])
+        } else {
+            i64::MAX
+        }
     };
     // Pairs (round, cost, robot, group), cheapest first, and each robot's marker (round, at,
     // robot, LOOK_AGAIN): exact, at its k-th cost; in rounds, after its round's pairs.
     let exact = layout.by_cell;
     type Heap = BinaryHeap<Reverse<(u32, i64, usize, usize)>>;
     let mut scratch = Scratch::default();
-    let mut fetch = |heap: &mut Heap, groups: &[Vec<usize>], round: u32, r: usize| {
+    let mut fetch = |heap: &mut Heap, end: &[usize], round: u32, r: usize| {
         let a = batch[r];
         let (mut n, mut all, mut kth) = (0, false, i64::MIN);
         let best = buckets.k_best(
             layout.robot_xy[a],
             k,
-            |g| pair_cost(groups, a, g),
+            |g| pair_cost(end, a, g),
             &mut scratch,
         );
         for (c, g) in best {
@@ -206,7 +218,7 @@ pub fn greedy(
             break;
         }
         free[r] = is_free;
-        fetch(&mut heap, &groups, 0, r);
+        fetch(&mut heap, &end, 0, r);
     }
     let mut out = vec![None; batch.len()];
     let mut pops = 0usize;
@@ -221,15 +233,18 @@ pub fn greedy(
         if g == LOOK_AGAIN {
             if free[r] || !late(rematch_deadline) {
                 let next = if exact { round } else { round + 1 };
-                fetch(&mut heap, &groups, next, r);
+                fetch(&mut heap, &end, next, r);
             }
             continue;
         }
         // A cell whose cheapest task was taken costs more now: the pair waits its turn.
-        match pair_cost(&groups, batch[r], g) {
+        match pair_cost(&end, batch[r], g) {
             i64::MAX => {}
             now if now > c => heap.push(Reverse((round, now, r, g))),
-            _ => out[r] = groups[g].pop(),
+            _ => {
+                end[g] -= 1;
+                out[r] = Some(by_group[end[g]]);
+            }
         }
     }
     out
