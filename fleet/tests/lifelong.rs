@@ -600,6 +600,30 @@ fn distance_cache_is_bounded_and_exact() {
 }
 
 #[test]
+fn planner_cache_holds_a_table_per_robot_where_that_fits() {
+    let map = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let capacity = |cache_bytes: usize, cache_max_bytes: usize| {
+        let params = PlannerParams {
+            cache_bytes,
+            cache_max_bytes,
+            ..Default::default()
+        };
+        lifelong::Planner::new(&map, MotionModel::Rotation, 300, params)
+            .unwrap()
+            .cache
+            .capacity()
+    };
+    // No budget, but room for 300 tables in the bound: one per robot.
+    assert_eq!(capacity(0, usize::MAX), 300);
+    // Neither: the cache still holds one table.
+    assert_eq!(capacity(0, 0), 1);
+    // A budget above one table per robot is kept.
+    let budget = capacity(1 << 30, 0);
+    assert!(budget > 300, "{budget} tables");
+    assert_eq!(capacity(1 << 30, usize::MAX), budget);
+}
+
+#[test]
 fn lanes_alternate_between_corridors() {
     use courier_fleet::lifelong::DistanceCache;
     use courier_fleet::mapf::Grid;

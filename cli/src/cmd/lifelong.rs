@@ -56,7 +56,8 @@ pub struct Args {
     /// Do not re-match robots whose task is not opened yet (only free robots get tasks).
     #[arg(long)]
     pub no_reassign: bool,
-    /// Memory bound of the distance-table cache, MiB (default 1024).
+    /// Memory bound of the distance-table cache, MiB (default 1024, raised up to 2048 where
+    /// that gives every robot a table).
     #[arg(long)]
     pub cache_mb: Option<usize>,
     /// Planner and scheduler parameters as JSON (`LifelongParams`: `planner`, `scheduler`,
@@ -119,6 +120,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(mb) = args.cache_mb {
         params.planner.cache_bytes = mb << 20;
+        params.planner.cache_max_bytes = mb << 20;
     }
     if let Some(s) = &args.scheduler {
         params.scheduler.method = match s.as_str() {

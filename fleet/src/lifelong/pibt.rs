@@ -34,6 +34,12 @@ pub struct PlannerParams {
     /// full-grid size (2 or 4 bytes per grid cell; they store passable cells only, so they
     /// take less): the count decides how many robots plan on true distances.
     pub cache_bytes: usize,
+    /// The cache grows past `cache_bytes` to one table per robot where that many fit in
+    /// this bound (default 2 GiB, counted as `cache_bytes`): in WAREHOUSE and SORTATION
+    /// nearly every robot heads for its own cell, and 1 GiB held 7,670 / 6,590 of their
+    /// tables, so ~1,000–2,000 robots planned on Manhattan distances every step and the
+    /// churn cost ~300 ms a step. GAME (6,500 × 510 KB) stays at its budget's ~2,100.
+    pub cache_max_bytes: usize,
     /// Seed of the tie-breaking (default 0).
     pub seed: u64,
     /// Share of the step budget that may go to computing new distance tables before robots
@@ -271,6 +277,7 @@ impl Default for PlannerParams {
     fn default() -> Self {
         Self {
             cache_bytes: 1 << 30,
+            cache_max_bytes: 2 << 30,
             seed: 0,
             table_time_share: 0.6,
             max_new_tables_per_step: usize::MAX,
@@ -442,7 +449,8 @@ impl Planner {
         let full_grid_table =
             Table::bytes(&grid, false) / (grid.passable_count() + 1) * grid.size();
         let table = full_grid_table.max(Table::bytes(&grid, headings));
-        let tables = params.cache_bytes / table.max(1);
+        let per_robot = agents.saturating_mul(table) <= params.cache_max_bytes;
+        let tables = (params.cache_bytes / table.max(1)).max(if per_robot { agents } else { 0 });
         // Its own stream, so that fleets without parking draw as before.
         let park = (epibt.is_some()
             && density > params.park_min_density
