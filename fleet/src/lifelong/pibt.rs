@@ -37,8 +37,8 @@ pub struct PlannerParams {
     /// The cache grows past `cache_bytes` to one table per robot where that many fit in
     /// this bound (default 2 GiB, counted as `cache_bytes`): in WAREHOUSE and SORTATION
     /// nearly every robot heads for its own cell, and 1 GiB held 7,670 / 6,590 of their
-    /// tables, so ~1,000–2,000 robots planned on Manhattan distances every step and the
-    /// churn cost ~300 ms a step. GAME (6,500 × 510 KB) stays at its budget's ~2,100.
+    /// tables, so on SORTATION ~1,000–2,000 robots planned on Manhattan distances every
+    /// step (README, session 29). GAME (6,500 × 510 KB) stays at its budget's ~2,100.
     pub cache_max_bytes: usize,
     /// Seed of the tie-breaking (default 0).
     pub seed: u64,

@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn station_travel_reads_every_pair_of_the_batch() {
-        // 12 tasks at 4 first-errand cells; robots 1, 4, 6 and 9 in the batch.
+        // 12 tasks at 3 first-errand cells; robots 1, 4, 6 and 9 in the batch.
         let firsts: Vec<u32> = (0..12).map(|k| [30, 7, 30, 55][k % 4]).collect();
         let batch = [1, 4, 6, 9];
         let travel = |a: usize, k: usize| match (a * 131 + firsts[k] as usize * 17) % 50 {
