@@ -100,6 +100,26 @@ impl Buckets {
     }
 }
 
+/// Numbers items by key in the order keys first appear: each item's group, and each group's
+/// first item.
+pub fn same_key_groups<K: std::hash::Hash + Eq>(
+    keys: impl IntoIterator<Item = K>,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut index: HashMap<K, usize> = HashMap::new();
+    let mut first = Vec::new();
+    let group = keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, key)| {
+            *index.entry(key).or_insert_with(|| {
+                first.push(i);
+                first.len() - 1
+            })
+        })
+        .collect();
+    (group, first)
+}
+
 /// Where [`greedy`]'s robots and tasks are: robot cells (by robot id), first errand cells
 /// and extra costs (by task), which bound pair costs from below, and whether tasks at one
 /// cell are matched as one unit.
@@ -146,15 +166,7 @@ pub fn greedy(
     // `by_group[start[g]..end[g]]`, its cheapest task last (taken first, `end` moves down).
     let n_tasks = layout.task_xy.len();
     let group: Vec<usize> = if layout.by_cell {
-        let mut cell_group: HashMap<(u32, u32), usize> = HashMap::new();
-        layout
-            .task_xy
-            .iter()
-            .map(|&xy| {
-                let next = cell_group.len();
-                *cell_group.entry(xy).or_insert(next)
-            })
-            .collect()
+        same_key_groups(layout.task_xy.iter().copied()).0
     } else {
         (0..n_tasks).collect()
     };

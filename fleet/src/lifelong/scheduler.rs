@@ -136,7 +136,7 @@ struct StationTravel {
     /// Robot id → row (`u32::MAX` outside the batch).
     row: Vec<u32>,
     /// Task → station (column).
-    station: Vec<u32>,
+    station: Vec<usize>,
     stations: usize,
     /// Row-major: `travel[row * stations + station]` (at most [`FAR`]).
     travel: Vec<u32>,
@@ -144,19 +144,7 @@ struct StationTravel {
 
 impl StationTravel {
     fn new(batch: &[usize], firsts: &[u32], travel: impl Fn(usize, usize) -> u64) -> Self {
-        let mut column: HashMap<u32, u32> = HashMap::new();
-        let mut any_task = Vec::new();
-        let station: Vec<u32> = firsts
-            .iter()
-            .enumerate()
-            .map(|(k, &e)| {
-                let next = column.len() as u32;
-                *column.entry(e).or_insert_with(|| {
-                    any_task.push(k);
-                    next
-                })
-            })
-            .collect();
+        let (station, any_task) = nearest::same_key_groups(firsts.iter().copied());
         let stations = any_task.len();
         let mut row = vec![u32::MAX; batch.iter().max().map_or(0, |&a| a + 1)];
         for (r, &a) in batch.iter().enumerate() {
@@ -179,7 +167,7 @@ impl StationTravel {
     /// Travel of robot `a` to task `k`'s station (`None` outside the batch).
     fn get(&self, a: usize, k: usize) -> Option<u64> {
         let r = *self.row.get(a).filter(|&&r| r != u32::MAX)? as usize;
-        Some(self.travel[r * self.stations + self.station[k] as usize] as u64)
+        Some(self.travel[r * self.stations + self.station[k]] as u64)
     }
 }
 
