@@ -675,13 +675,13 @@ impl DistanceCache {
         let mut dist = vec![UNREACHABLE; 4 * (g.passable_count() + 1)];
         if g.is_passable(goal) {
             let first = 4 * g.slots()[goal as usize];
-            dial(&mut dist, self.ring(), first..first + 4, |state, relax| {
+            dial(&mut dist, self.ring(), first..first + 4, |state, q| {
                 let (slot, h) = (state / 4, state % 4);
-                relax(4 * slot + (h + 1) % 4, 1);
-                relax(4 * slot + (h + 3) % 4, 1);
+                q.relax(4 * slot + (h + 1) % 4, 1);
+                q.relax(4 * slot + (h + 3) % 4, 1);
                 let (p, cost) = self.behind[slot as usize][h as usize];
                 if p != u32::MAX {
-                    relax(4 * p + h, cost as u32 + self.crowd(slot));
+                    q.relax(4 * p + h, cost as u32 + self.crowd(slot));
                 }
             });
         }
@@ -709,19 +709,14 @@ impl DistanceCache {
         let slots = g.slots();
         let mut dist = vec![UNREACHABLE; g.passable_count() + 1];
         if g.is_passable(goal) {
-            dial(
-                &mut dist,
-                self.ring(),
-                [slots[goal as usize]],
-                |slot, relax| {
-                    let c = self.cells[slot as usize];
-                    let enter = self.crowd(slot);
-                    for &n in g.neighbors(c) {
-                        // A robot at n steps n → c.
-                        relax(slots[n as usize], self.move_cost(n, c) as u32 + enter);
-                    }
-                },
-            );
+            dial(&mut dist, self.ring(), [slots[goal as usize]], |slot, q| {
+                let c = self.cells[slot as usize];
+                let enter = self.crowd(slot);
+                for &n in g.neighbors(c) {
+                    // A robot at n steps n → c.
+                    q.relax(slots[n as usize], self.move_cost(n, c) as u32 + enter);
+                }
+            });
         }
         Table::from_slots(&self.grid, dist, None)
     }
@@ -729,41 +724,62 @@ impl DistanceCache {
 
 /// Dial's algorithm (Dijkstra with a ring of `ring` buckets, one per cost; every step costs
 /// 1..ring): `dist[state]` becomes the least cost from any of `sources` (cost 0).
-/// `expand(state, relax)` calls `relax(next, cost)` for each state one step away.
+/// `expand(state, queue)` calls [`Ring::relax`] for each state one step away. The queue is a
+/// concrete type, not a closure behind `dyn`, so the relaxations inline (a heading table on
+/// sortation_large took ~3.7 ms with a `dyn` callback per relaxation).
 fn dial(
     dist: &mut [u32],
     ring: usize,
     sources: impl IntoIterator<Item = u32>,
-    mut expand: impl FnMut(u32, &mut dyn FnMut(u32, u32)),
+    mut expand: impl FnMut(u32, &mut Ring),
 ) {
-    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); ring];
-    let mut queued = 0usize;
+    let mut q = Ring {
+        dist,
+        buckets: vec![Vec::new(); ring],
+        queued: 0,
+        d: 0,
+    };
     for s in sources {
-        dist[s as usize] = 0;
-        buckets[0].push(s);
-        queued += 1;
+        q.dist[s as usize] = 0;
+        q.buckets[0].push(s);
+        q.queued += 1;
     }
-    let mut d = 0u32;
-    while queued > 0 {
-        let mut bucket = std::mem::take(&mut buckets[d as usize % ring]);
-        queued -= bucket.len();
+    while q.queued > 0 {
+        let k = q.d as usize % ring;
+        let mut bucket = std::mem::take(&mut q.buckets[k]);
+        q.queued -= bucket.len();
         for &state in &bucket {
             // A state queued again at a lower cost was settled then.
-            if dist[state as usize] != d {
-                continue;
+            if q.dist[state as usize] == q.d {
+                expand(state, &mut q);
             }
-            expand(state, &mut |next, cost| {
-                let nd = d + cost;
-                if nd < dist[next as usize] {
-                    dist[next as usize] = nd;
-                    buckets[nd as usize % ring].push(next);
-                    queued += 1;
-                }
-            });
         }
         bucket.clear();
-        buckets[d as usize % ring] = bucket;
-        d += 1;
+        q.buckets[k] = bucket;
+        q.d += 1;
+    }
+}
+
+/// The queue of [`dial`] while it settles the states of cost `d`.
+struct Ring<'a> {
+    dist: &'a mut [u32],
+    buckets: Vec<Vec<u32>>,
+    queued: usize,
+    d: u32,
+}
+
+impl Ring<'_> {
+    /// `next` is `cost` beyond the state being settled.
+    #[inline]
+    fn relax(&mut self, next: u32, cost: u32) {
+        let nd = self.d + cost;
+        let slot = &mut self.dist[next as usize];
+        if nd < *slot {
+            *slot = nd;
+            let ring = self.buckets.len();
+            self.buckets[nd as usize % ring].push(next);
+            self.queued += 1;
+        }
     }
 }
 
