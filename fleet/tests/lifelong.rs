@@ -410,6 +410,21 @@ fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
         working_robots(&p, PlannerParams::default(), per_sqrt(default_cap)),
         12
     );
+    // A fleet above the cap (12 robots, 1 × sqrt(100) = 10) is cut to the large-fleet cap;
+    // one under it (1.5 × 10 = 15) all works.
+    let large = |per_sqrt: f64, large: f64| SchedulerParams {
+        max_active_per_sqrt_free_cell: per_sqrt,
+        large_fleet_active_per_sqrt_free_cell: large,
+        ..Default::default()
+    };
+    assert_eq!(
+        working_robots(&p, PlannerParams::default(), large(1.0, 0.8)),
+        8
+    );
+    assert_eq!(
+        working_robots(&p, PlannerParams::default(), large(1.5, 0.8)),
+        12
+    );
     // On an aisle grid with lanes the cap does not apply: 0.5 x sqrt(16) would be 2 robots.
     let rows = [".....", "#.#.#", "#.#.#", "#.#.#", "....."];
     let passable: Vec<bool> = rows
@@ -599,20 +614,24 @@ fn distance_cache_is_bounded_and_exact() {
     }
 }
 
+/// Tables the planner's cache holds for 300 robots on `map` under the two bounds.
+fn cache_capacity(map: &GridMap, cache_bytes: usize, cache_max_bytes: usize) -> usize {
+    let params = PlannerParams {
+        cache_bytes,
+        cache_max_bytes,
+        ..Default::default()
+    };
+    lifelong::Planner::new(map, MotionModel::Rotation, 300, params)
+        .unwrap()
+        .cache
+        .capacity()
+}
+
 #[test]
 fn planner_cache_holds_a_table_per_robot_where_that_fits() {
     let map = movingai::read_map(data("random-32-32-20.map")).unwrap();
-    let capacity = |cache_bytes: usize, cache_max_bytes: usize| {
-        let params = PlannerParams {
-            cache_bytes,
-            cache_max_bytes,
-            ..Default::default()
-        };
-        lifelong::Planner::new(&map, MotionModel::Rotation, 300, params)
-            .unwrap()
-            .cache
-            .capacity()
-    };
+    let capacity =
+        |cache_bytes, cache_max_bytes| cache_capacity(&map, cache_bytes, cache_max_bytes);
     // No budget, but room for 300 tables in the bound: one per robot.
     assert_eq!(capacity(0, usize::MAX), 300);
     // Neither: the cache still holds one table.
@@ -621,6 +640,21 @@ fn planner_cache_holds_a_table_per_robot_where_that_fits() {
     let budget = capacity(1 << 30, 0);
     assert!(budget > 300, "{budget} tables");
     assert_eq!(capacity(1 << 30, usize::MAX), budget);
+}
+
+#[test]
+fn per_robot_tables_are_counted_at_their_real_size() {
+    use courier_fleet::distance::Table;
+    use courier_fleet::mapf::Grid;
+    // Ten open rows of a 100 × 100 grid: a table counted over the full grid would be ten
+    // times one over its 1000 passable cells (as on GAME's mostly blocked map).
+    let passable: Vec<bool> = (0..100 * 100).map(|i| i < 10 * 100).collect();
+    let map = GridMap::new(100, 100, passable);
+    let grid = Grid::new(&map).unwrap();
+    // 300 robots on 1000 cells: the windowed LNS on heading-aware tables.
+    let real = Table::bytes(&grid, true);
+    assert_eq!(cache_capacity(&map, 0, 300 * real), 300);
+    assert_eq!(cache_capacity(&map, 0, 300 * real - 1), 1);
 }
 
 #[test]

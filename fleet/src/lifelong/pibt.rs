@@ -35,10 +35,14 @@ pub struct PlannerParams {
     /// take less): the count decides how many robots plan on true distances.
     pub cache_bytes: usize,
     /// The cache grows past `cache_bytes` to one table per robot where that many fit in
-    /// this bound (default 2 GiB, counted as `cache_bytes`): in WAREHOUSE and SORTATION
+    /// this bound (default 2 GiB, tables at their real size): in WAREHOUSE and SORTATION
     /// nearly every robot heads for its own cell, and 1 GiB held 7,670 / 6,590 of their
     /// tables, so on SORTATION ~1,000–2,000 robots planned on Manhattan distances every
-    /// step (README, session 29). GAME (6,500 × 510 KB) stays at its budget's ~2,100.
+    /// step (README, session 29). Since session 30 tables count at their real size here, so
+    /// GAME (6,500 × 129 KB) holds one per robot too, not its budget's ~2,100 (counted at
+    /// 510 KB), with its working robots cut to 13 √F
+    /// (`SchedulerParams::large_fleet_active_per_sqrt_free_cell`): 24397 tasks at 1 s per
+    /// step against 22230.
     pub cache_max_bytes: usize,
     /// Seed of the tie-breaking (default 0).
     pub seed: u64,
@@ -449,7 +453,10 @@ impl Planner {
         let full_grid_table =
             Table::bytes(&grid, false) / (grid.passable_count() + 1) * grid.size();
         let table = full_grid_table.max(Table::bytes(&grid, headings));
-        let per_robot = agents.saturating_mul(table) <= params.cache_max_bytes;
+        // One table per robot where their real size fits `cache_max_bytes` (GAME: 6500 ×
+        // 129 KB; README, session 30).
+        let per_robot =
+            agents.saturating_mul(Table::bytes(&grid, headings)) <= params.cache_max_bytes;
         let tables = (params.cache_bytes / table.max(1)).max(if per_robot { agents } else { 0 });
         // Its own stream, so that fleets without parking draw as before.
         let park = (epibt.is_some()

@@ -77,6 +77,13 @@ pub struct SchedulerParams {
     /// Not on aisle grids: there the lanes keep flows from meeting head-on, and capping
     /// WAREHOUSE at 2117 robots lost 40 %.
     pub max_active_per_sqrt_free_cell: f64,
+    /// Off aisle grids, a fleet of more than `max_active_per_sqrt_free_cell` × √F robots
+    /// works at most this many per √F (default 13). GAME (6500 robots; 15 √F = 3116) with a
+    /// distance table per robot jammed from step ~1200 with 3116 working (9438 tasks at step
+    /// 2000, planning at the 0.9 s stop) and did 24397 at full length with 13 √F (2700);
+    /// CITY-02 (3000 robots, under 15 √F = 3260, so all work) did 16126 with 13 √F against
+    /// 16560, hence a cut for large fleets only.
+    pub large_fleet_active_per_sqrt_free_cell: f64,
     /// Extra cost, in steps, of a task per robot already heading to its first errand's cell
     /// (default 50): spreads robots over the stations instead of queueing them at one. On
     /// WAREHOUSE (2000 steps, with lanes, one-step PIBT) weights 0 / 8 / 30 / 100 / 300 did
@@ -112,6 +119,7 @@ impl Default for SchedulerParams {
             active_fraction: 1.0,
             max_active_per_free_cell: 0.4,
             max_active_per_sqrt_free_cell: 15.0,
+            large_fleet_active_per_sqrt_free_cell: 13.0,
             errand_load_weight: 50.0,
             station_cells_per_robot: 0.25,
             max_idle_per_free_cell: 0.45,
@@ -432,7 +440,14 @@ impl Scheduler {
         let mut cap = (self.params.active_fraction.clamp(0.0, 1.0) * robots)
             .min(self.params.max_active_per_free_cell.max(0.0) * free_cells);
         if !planner.corridor_map() {
-            cap = cap.min(self.params.max_active_per_sqrt_free_cell.max(0.0) * free_cells.sqrt());
+            let per_sqrt = self.params.max_active_per_sqrt_free_cell.max(0.0);
+            // A fleet the map cannot hold all working is cut deeper (README, session 30).
+            let per_sqrt = if robots > per_sqrt * free_cells.sqrt() {
+                per_sqrt.min(self.params.large_fleet_active_per_sqrt_free_cell.max(0.0))
+            } else {
+                per_sqrt
+            };
+            cap = cap.min(per_sqrt * free_cells.sqrt());
         }
         let floor = robots - self.params.max_idle_per_free_cell.max(0.0) * free_cells;
         // Both bounds are at most `robots`: active_fraction is clamped to 1, floor ≤ robots.
