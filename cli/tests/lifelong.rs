@@ -1,6 +1,6 @@
 //! `courier bench lifelong` on the tiny LoRR 2024 fixture (fleet/tests/data/lorr2024): the
 //! JSON line names the planner the run got, `--params` changes it, and a malformed parameter
-//! file is an error that names the file.
+//! file (a wrong type, an unknown field) is an error that names the file.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -44,14 +44,29 @@ fn bench_lifelong_takes_parameters() {
     let one_step = dir.join("one-step.json");
     std::fs::write(&one_step, r#"{"planner": {"lns_window": 0, "window": 1}}"#).unwrap();
     assert_eq!(planner(&bench(Some(&one_step))), "one-step PIBT");
-    let bad = dir.join("bad.json");
-    std::fs::write(&bad, r#"{"planner": {"window": "four"}}"#).unwrap();
-    let out = bench(Some(&bad));
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("parsing parameters") && err.contains("bad.json"),
-        "{err}"
-    );
+    // A wrong type, and a misspelt or retired parameter (not a silent default): errors that
+    // name the file and what is wrong.
+    for (name, json, what) in [
+        (
+            "bad.json",
+            r#"{"planner": {"window": "four"}}"#,
+            "invalid type",
+        ),
+        (
+            "unknown.json",
+            r#"{"planner": {"guidance": true}}"#,
+            "unknown field `guidance`",
+        ),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, json).unwrap();
+        let out = bench(Some(&file));
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("parsing parameters") && err.contains(name) && err.contains(what),
+            "{err}"
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -832,7 +832,6 @@ fn epibt_stays_legal_when_robots_fill_half_the_map() {
     let p = Problem::generate("random", map, 400, 2).unwrap();
     let mut params = reproducible();
     params.planner.window_improve_tries = 20_000;
-    params.planner.guidance = true;
     let m = lifelong::run(&p, 60, &params, |_, _| {}).unwrap();
     assert_eq!(m.refused_plans, 0);
     assert!(m.errands_completed > 0, "{m:?}");

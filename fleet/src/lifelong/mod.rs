@@ -16,7 +16,6 @@
 //! ```
 
 mod epibt;
-mod guide;
 mod motion;
 mod nearest;
 mod park;

@@ -1,17 +1,19 @@
 //! One-step planner: Priority Inheritance with Backtracking (PIBT, Okumura et al. 2019/2022)
 //! over both motion models, with true BFS distances to each robot's next errand.
 //!
-//! Under the rotation model a robot can only leave its cell forward, so its options each step
-//! are "move to the cell in front" or "stay" (turning toward a better neighbour, or waiting).
-//! Options are ranked by the time they lead to: forward to `u` costs `1 + D(u)`, turning
-//! toward neighbour `u` costs `1 + turns + D(u)`, waiting `1 + D(v)` (ranked after a turn of
-//! equal cost). A robot pushed by a higher-priority one must leave its cell, so it may only move
-//! forward; if it cannot, it stays and its pusher tries its next option. Staying always
-//! reserves the robot's own cell, so every action set the planner returns is free of vertex and
-//! edge conflicts by construction (the simulator checks it anyway).
-
+//! PIBT plans over cells: moving to neighbour `u` costs `1 + D(u)` plus a turn cost for each
+//! 90° turn from the robot's heading (`turn_cost_quarters`; under the 4-connected model the
+//! heading is the last move's direction and the cost, `inertia_quarters`, stops back-and-forth
+//! oscillation), waiting ranks just after the best move. A robot pushed by a higher-priority
+//! one must leave its cell; if it cannot, it stays and its pusher tries its next option.
+//! Under the rotation model the cell plan then becomes actions: a robot whose next cell is in
+//! front moves forward, any other turns toward it and stays, and a robot planned into the cell
+//! of a robot that stays stays too (a cascade along the reservations). A direct search over
+//! forward / turn / wait deadlocked on RANDOM-01 (26 tasks against 518) and was removed in
+//! session 32. Staying always reserves the robot's own cell, so every action set the planner
+//! returns is free of vertex and edge conflicts by construction (the simulator checks it
+//! anyway).
 use super::epibt::{Effort, Epibt};
-use super::guide::Guidance;
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
 use super::park::Parking;
 use super::wlns::{Costs, WindowLns};
@@ -28,7 +30,7 @@ const NONE: u32 = u32::MAX;
 
 /// Planner parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlannerParams {
     /// Budget of the distance-table cache in bytes (default 1 GiB), tables counted at their
     /// full-grid size (2 or 4 bytes per grid cell; they store passable cells only, so they
@@ -52,22 +54,9 @@ pub struct PlannerParams {
     /// At most this many new distance tables per step (default: no limit). A count, not a
     /// time, so runs with it are reproducible.
     pub max_new_tables_per_step: usize,
-    /// Rotation model with `cell_space` off: when the cell in front is blocked, rank turning
-    /// toward a detour against waiting with that cell left out (default true).
-    pub detour_when_blocked: bool,
-    /// Rotation model: plan cell moves with 4-connected PIBT and turn toward cells not in
-    /// front (staying put), instead of searching over forward/turn/wait directly
-    /// (default true; the direct search deadlocked on RANDOM-01: 26 tasks instead of 518).
-    pub cell_space: bool,
     /// Cell-space planning: cost of one 90° turn needed to enter a neighbour, in quarter
     /// steps (default 4: a turn costs a step, as it does).
     pub turn_cost_quarters: u64,
-    /// PIBT passes per step with perturbed priorities; the pass whose robots end nearest
-    /// their goals (summed cost-to-go) is kept (default 1: on RANDOM-01..03 8 or 32 passes
-    /// did not raise the score).
-    pub rollouts: usize,
-    /// Share of the step budget after which no further pass starts (default 0.8).
-    pub rollout_time_share: f64,
     /// Extra cost of a step against its one-way lane (see
     /// [`DistanceCache::set_lane_penalty`]; default 2; 0: shortest paths), on maps where at
     /// least `lane_min_corridor_share` of the free cells are one-cell-wide corridors, and on
@@ -101,21 +90,6 @@ pub struct PlannerParams {
     /// 4-connected model: cost, in quarter steps, of changing direction (default 4; on
     /// RANDOM-01..04 it took tasks done from 496/484/507/588 with 0 to 647/1087/1185/1330).
     pub inertia_quarters: u64,
-    /// Traffic-flow guidance (see [`super::guide`]): each robot follows a guide path planned
-    /// around the other robots' traffic when it gets a new goal (default false: it measured
-    /// no gain, see the README).
-    pub guidance: bool,
-    /// Guidance: extra cost, in steps, of a step against one opposing guide path (default 1).
-    pub guide_contraflow: f64,
-    /// Guidance: extra cost, in steps, of entering a cell per guide path through it
-    /// (default 0.1).
-    pub guide_vertex: f64,
-    /// Guidance: memory bound of the per-robot heuristic tables in bytes (default 512 MiB);
-    /// robots beyond it use the plain distance tables.
-    pub guide_max_bytes: usize,
-    /// Guidance: share of the step budget after which no new guide path is planned this step
-    /// (default 0.5); robots left over use the plain distance table until the next step.
-    pub guide_time_share: f64,
     /// EPIBT (see [`super::epibt`]), the planner wherever the windowed LNS is not used:
     /// steps of the operations planned per robot, at most 5; 0 or 1 = one-step PIBT instead
     /// (default 5). 4 against 3 steps (`--step-time-ms 0`, lanes): RANDOM-03 1864 tasks
@@ -285,20 +259,11 @@ impl Default for PlannerParams {
             seed: 0,
             table_time_share: 0.6,
             max_new_tables_per_step: usize::MAX,
-            detour_when_blocked: true,
-            cell_space: true,
             turn_cost_quarters: 4,
-            rollouts: 1,
-            rollout_time_share: 0.8,
             lane_penalty: 2,
             sparse_lane_penalty: 9,
             lane_min_corridor_share: 0.3,
             inertia_quarters: 4,
-            guidance: false,
-            guide_contraflow: 1.0,
-            guide_vertex: 0.1,
-            guide_max_bytes: 512 << 20,
-            guide_time_share: 0.5,
             window: 5,
             window_crowded_min_density: 0.6,
             window_improve_tries_crowded: 50_000,
@@ -350,7 +315,6 @@ pub struct Planner {
     pub fallbacks: usize,
     /// Whether the map is an aisle grid (`lane_min_corridor_share` of corridor cells).
     corridor_map: bool,
-    guide: Option<Guidance>,
     epibt: Option<Epibt>,
     /// EPIBT in very dense fleets: where robots without a task park.
     park: Option<Parking>,
@@ -363,13 +327,11 @@ pub struct Planner {
 
 struct Step<'a> {
     map: &'a GridMap,
-    model: MotionModel,
     states: &'a [AgentState],
     goals: &'a [Option<u32>],
     tables: &'a [Option<Arc<Table>>],
     cache: &'a DistanceCache,
     occ: &'a mut [u32],
-    detour: bool,
     /// Cell-space planning of the rotation model: quarter-step cost per turn.
     turn_cost: u64,
     reserved: &'a mut [u32],
@@ -399,16 +361,6 @@ impl Planner {
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
         let density = agents as f64 / map.passable_count().max(1) as f64;
         let grid = Grid::new(map)?;
-        let guide = params.guidance.then(|| {
-            Guidance::new(
-                map,
-                &grid,
-                agents,
-                params.guide_contraflow,
-                params.guide_vertex,
-                params.guide_max_bytes,
-            )
-        });
         let wlns = (params.lns_window >= 1
             && agents <= params.lns_max_agents
             && density <= params.lns_max_density)
@@ -496,7 +448,6 @@ impl Planner {
             reserved: vec![NONE; cells],
             fallbacks: 0,
             corridor_map,
-            guide,
             epibt,
             park,
             improve_tries,
@@ -604,7 +555,6 @@ impl Planner {
                 }
             }
         }
-        self.guide_tables(states, goals, &order, &mut tables, start, budget);
 
         if let Some(e) = self.epibt.as_mut() {
             let idle = goals.iter().filter(|g| g.is_none()).count();
@@ -662,35 +612,7 @@ impl Planner {
             self.wlns = Some(w);
             actions
         } else {
-            let rollout_deadline =
-                budget.map(|b| start + b.mul_f64(self.params.rollout_time_share));
-            let mut best: Option<(u64, Vec<Action>)> = None;
-            for r in 0..self.params.rollouts.max(1) {
-                if r > 0 && rollout_deadline.is_some_and(|d| Instant::now() >= d) {
-                    break;
-                }
-                let order = if r == 0 {
-                    order.clone()
-                } else {
-                    // Another try: priorities perturbed by up to 50 %, fresh tie-breaking.
-                    let mut keyed: Vec<(bool, u64, usize)> = order
-                        .iter()
-                        .map(|&i| {
-                            let e = self.elapsed[i] as u64 * 1000;
-                            let noise = self.rng.random_range(0..=e / 2 + 500);
-                            (goals[i].is_none(), u64::MAX - (e + noise), i)
-                        })
-                        .collect();
-                    keyed.sort_unstable();
-                    keyed.into_iter().map(|k| k.2).collect()
-                };
-                let actions = self.plan_once(&headed, goals, &tables, &order);
-                let score = self.score(states, goals, &tables, &actions);
-                if best.as_ref().is_none_or(|b| score < b.0) {
-                    best = Some((score, actions));
-                }
-            }
-            best.map(|b| b.1).unwrap_or_else(|| vec![Action::Wait; n])
+            self.plan_once(&headed, goals, &tables, &order)
         };
         for (h, a) in self.heading.iter_mut().zip(&actions) {
             if let Action::Move(k) = a {
@@ -740,73 +662,6 @@ impl Planner {
         paths
     }
 
-    /// Replaces the plain distance tables by guide heuristics (when guidance is on): robots
-    /// with a new goal plan a guide path, highest priority first, until the guidance share of
-    /// the budget is spent.
-    fn guide_tables(
-        &mut self,
-        states: &[AgentState],
-        goals: &[Option<u32>],
-        order: &[usize],
-        tables: &mut [Option<Arc<Table>>],
-        start: Instant,
-        budget: Option<std::time::Duration>,
-    ) {
-        let Some(guide) = self.guide.as_mut() else {
-            return;
-        };
-        let deadline = budget.map(|b| start + b.mul_f64(self.params.guide_time_share));
-        for (i, s) in states.iter().enumerate() {
-            if goals[i].is_none() {
-                guide.release(i);
-            } else {
-                guide.advance(i, s.loc);
-            }
-        }
-        for &i in order {
-            let Some(g) = goals[i] else { continue };
-            if guide.needs(i, goals[i]) {
-                guide.release(i);
-                let Some(base) = tables[i].clone() else {
-                    continue;
-                };
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    continue;
-                }
-                if let Some(t) = guide.update(i, states[i].loc, g, &base) {
-                    tables[i] = Some(t);
-                }
-            } else if let Some(t) = guide.table(i, g) {
-                tables[i] = Some(t);
-            }
-        }
-    }
-
-    /// Sum over robots of the cost-to-go after `actions` (lower is better).
-    fn score(
-        &self,
-        states: &[AgentState],
-        goals: &[Option<u32>],
-        tables: &[Option<Arc<Table>>],
-        actions: &[Action],
-    ) -> u64 {
-        let costs = Costs {
-            map: &self.map,
-            model: self.model,
-            goals,
-            tables,
-            cache: &self.cache,
-        };
-        let mut total = 0;
-        for (i, (&s, &a)) in states.iter().zip(actions).enumerate() {
-            let Ok(n) = super::motion::apply(&self.map, self.model, s, a) else {
-                return u64::MAX;
-            };
-            total += costs.to_go(i, n);
-        }
-        total
-    }
-
     /// One PIBT pass in `order`.
     fn plan_once(
         &mut self,
@@ -821,17 +676,11 @@ impl Planner {
         }
         let mut step = Step {
             map: &self.map,
-            model: if self.params.cell_space {
-                MotionModel::FourConnected
-            } else {
-                self.model
-            },
             states,
             goals,
             tables,
             cache: &self.cache,
             occ: &mut self.occ,
-            detour: self.params.detour_when_blocked,
             turn_cost: if self.model == MotionModel::Rotation {
                 self.params.turn_cost_quarters
             } else {
@@ -853,7 +702,7 @@ impl Planner {
             mut action,
             ..
         } = step;
-        if self.model == MotionModel::Rotation && self.params.cell_space {
+        if self.model == MotionModel::Rotation {
             self.rotation_actions(states, &mut next, &mut action);
         }
         for (i, s) in states.iter().enumerate() {
@@ -920,83 +769,35 @@ impl Step<'_> {
         }
     }
 
-    /// Orientation-aware cost-to-go of robot `i` standing at `v` facing `d`: zero at its goal,
-    /// else the cheapest "turn toward a neighbour, step in, then follow the grid distance".
-    /// `blocked`: a neighbour to leave out (the robot found it blocked this step).
-    fn h(&self, i: usize, v: u32, d: u8, blocked: Option<u32>) -> u64 {
-        if self.goals[i] == Some(v) || (self.goals[i].is_none() && v == self.states[i].loc) {
-            return 0;
-        }
-        (0..4u8)
-            .filter_map(|k| {
-                neighbor(self.map, v, k)
-                    .filter(|&u| Some(u) != blocked)
-                    .map(|u| turns(d, k) as u64 + 1 + self.dist(i, u))
-            })
-            .min()
-            .unwrap_or(1 << 20)
-    }
-
     fn options(&mut self, i: usize) -> Vec<Option_> {
         let s = self.states[i];
         let mut opts = Vec::with_capacity(5);
-        match self.model {
-            MotionModel::FourConnected => {
-                // Costs in quarter-steps so that waiting ranks just after a move of equal value.
-                // With turn costs (cell-space rotation planning), waiting costs a step more
-                // than the best move, or nothing at the goal.
-                let mut wait = 4 * (1 + self.dist(i, s.loc)) + 1;
-                if self.turn_cost > 0 && self.goals[i] != Some(s.loc) {
-                    wait = (0..4u8)
-                        .filter_map(|k| {
-                            neighbor(self.map, s.loc, k).map(|u| {
-                                4 * (2 + self.dist(i, u))
-                                    + self.turn_cost * turns(s.dir, k) as u64
-                                    + 1
-                            })
-                        })
-                        .min()
-                        .unwrap_or(wait);
-                }
+        // Costs in quarter-steps so that waiting ranks just after a move of equal value.
+        // With turn costs, waiting costs a step more than the best move, or nothing at the
+        // goal.
+        let mut wait = 4 * (1 + self.dist(i, s.loc)) + 1;
+        if self.turn_cost > 0 && self.goals[i] != Some(s.loc) {
+            wait = (0..4u8)
+                .filter_map(|k| {
+                    neighbor(self.map, s.loc, k).map(|u| {
+                        4 * (2 + self.dist(i, u)) + self.turn_cost * turns(s.dir, k) as u64 + 1
+                    })
+                })
+                .min()
+                .unwrap_or(wait);
+        }
+        opts.push(Option_ {
+            cost: wait,
+            cell: s.loc,
+            action: Action::Wait,
+        });
+        for k in 0..4u8 {
+            if let Some(u) = neighbor(self.map, s.loc, k) {
                 opts.push(Option_ {
-                    cost: wait,
-                    cell: s.loc,
-                    action: Action::Wait,
+                    cost: 4 * (1 + self.dist(i, u)) + self.turn_cost * turns(s.dir, k) as u64,
+                    cell: u,
+                    action: Action::Move(k),
                 });
-                for k in 0..4u8 {
-                    if let Some(u) = neighbor(self.map, s.loc, k) {
-                        opts.push(Option_ {
-                            cost: 4 * (1 + self.dist(i, u))
-                                + self.turn_cost * turns(s.dir, k) as u64,
-                            cell: u,
-                            action: Action::Move(k),
-                        });
-                    }
-                }
-            }
-            MotionModel::Rotation => {
-                opts.push(Option_ {
-                    cost: 4 * (1 + self.h(i, s.loc, s.dir, None)) + 1,
-                    cell: s.loc,
-                    action: Action::Wait,
-                });
-                if let Some(u) = neighbor(self.map, s.loc, s.dir) {
-                    opts.push(Option_ {
-                        cost: 4 * (1 + self.h(i, u, s.dir, None)),
-                        cell: u,
-                        action: Action::Forward,
-                    });
-                }
-                for (a, d) in [
-                    (Action::Clockwise, (s.dir + 1) % 4),
-                    (Action::CounterClockwise, (s.dir + 3) % 4),
-                ] {
-                    opts.push(Option_ {
-                        cost: 4 * (1 + self.h(i, s.loc, d, None)),
-                        cell: s.loc,
-                        action: a,
-                    });
-                }
             }
         }
         // Ties: prefer a cell nobody stands on now (fewer pushes), then random.
@@ -1019,25 +820,8 @@ impl Step<'_> {
         let here = self.states[i].loc;
         let opts = self.options(i);
         let parent_cell = parent.map(|p| self.states[p].loc);
-        let mut blocked = None;
         for o in &opts {
             if o.cell == here {
-                // After the way forward proved blocked, re-rank staying put: turning toward a
-                // detour may now beat waiting.
-                let o = match blocked {
-                    Some(b) if self.detour && self.model == MotionModel::Rotation => {
-                        let s = self.states[i];
-                        [
-                            (Action::Wait, s.dir, 1),
-                            (Action::Clockwise, (s.dir + 1) % 4, 0),
-                            (Action::CounterClockwise, (s.dir + 3) % 4, 0),
-                        ]
-                        .into_iter()
-                        .min_by_key(|&(_, d, w)| (self.h(i, here, d, Some(b)), w))
-                        .map_or(*o, |(a, _, _)| Option_ { action: a, ..*o })
-                    }
-                    _ => *o,
-                };
                 // Staying: allowed unless a pusher needs this cell.
                 let r = self.reserved[here as usize];
                 if r != NONE && r != i as u32 {
@@ -1049,7 +833,6 @@ impl Step<'_> {
                 return parent.is_none();
             }
             if self.reserved[o.cell as usize] != NONE || Some(o.cell) == parent_cell {
-                blocked = Some(o.cell);
                 continue;
             }
             self.reserved[o.cell as usize] = i as u32;
@@ -1062,41 +845,14 @@ impl Step<'_> {
                 && !self.pibt(j as usize, Some(i))
             {
                 // The occupant could not leave; it keeps the cell. Try the next option.
-                blocked = Some(o.cell);
                 continue;
             }
             return true;
         }
-        // Nothing worked: stay (taking the cell back from the pusher) and turn toward the
-        // best-ranked option, which may free a way next step.
+        // Nothing worked: stay (taking the cell back from the pusher).
         self.reserved[here as usize] = i as u32;
         self.next[i] = here;
         self.action[i] = Action::Wait;
-        if self.model == MotionModel::Rotation {
-            let dir = self.states[i].dir;
-            // A pushed robot that cannot leave turns toward a free neighbour other than its
-            // pusher's cell, so that it can make way next step (else two robots facing each
-            // other would block for ever); an unpushed one turns toward its best option.
-            let turn = if parent.is_some() {
-                (0..4u8)
-                    .filter_map(|k| neighbor(self.map, here, k).map(|u| (k, u)))
-                    .filter(|&(k, u)| {
-                        k != dir && Some(u) != parent_cell && self.reserved[u as usize] == NONE
-                    })
-                    .min_by_key(|&(k, u)| {
-                        let busy = self.occ[u as usize] != NONE;
-                        (busy, self.dist(i, u), turns(dir, k), k)
-                    })
-                    .map(|(k, _)| turn_toward(dir, k))
-            } else {
-                None
-            };
-            self.action[i] = turn.unwrap_or_else(|| {
-                opts.iter()
-                    .find(|o| !matches!(o.action, Action::Forward | Action::Move(_)))
-                    .map_or(Action::Wait, |o| o.action)
-            });
-        }
         false
     }
 }

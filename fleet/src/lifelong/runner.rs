@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// Parameters of a lifelong run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LifelongParams {
     /// Motion model (default: LoRR rotation).
     pub motion: MotionModel,

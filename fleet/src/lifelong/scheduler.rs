@@ -27,7 +27,7 @@ pub enum SchedulerMethod {
 
 /// Scheduler parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SchedulerParams {
     pub method: SchedulerMethod,
     /// Largest batch (robots) solved by the Hungarian method under `Auto` (default 64).
