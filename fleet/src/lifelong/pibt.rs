@@ -13,6 +13,7 @@
 //! session 32. Staying always reserves the robot's own cell, so every action set the planner
 //! returns is free of vertex and edge conflicts by construction (the simulator checks it
 //! anyway).
+
 use super::epibt::{Effort, Epibt};
 use super::motion::{Action, AgentState, MotionModel, neighbor, turn_toward, turns};
 use super::park::Parking;
@@ -332,7 +333,8 @@ struct Step<'a> {
     tables: &'a [Option<Arc<Table>>],
     cache: &'a DistanceCache,
     occ: &'a mut [u32],
-    /// Cell-space planning of the rotation model: quarter-step cost per turn.
+    /// Quarter-step cost per 90° turn toward a neighbour (rotation model), or per change of
+    /// direction (4-connected inertia).
     turn_cost: u64,
     reserved: &'a mut [u32],
     next: Vec<u32>,
