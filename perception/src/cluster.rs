@@ -17,7 +17,7 @@ pub enum ClusterMethod {
 
 /// Parameters of [`Clusterer`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClusterParams {
     /// Default Euclidean.
     pub method: ClusterMethod,

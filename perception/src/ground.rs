@@ -17,7 +17,7 @@ use std::f32::consts::PI;
 /// Parameters of [`GroundSegmenter`]. Heights are metres relative to the sensor origin
 /// (z up); the defaults serve 16–128 beam spinning LiDARs mounted 0–2 m above the ground.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct GroundParams {
     /// Height of the sensor origin above the ground (m): the ground is expected near
     /// `z = -sensor_height`. `None` (default): estimated in every frame from the densest level

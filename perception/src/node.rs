@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// Parameters of [`Perception`]; one YAML/JSON object, every field optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PerceptionParams {
     pub crop: CropParams,
     pub ground: GroundParams,

@@ -23,7 +23,7 @@ impl Aabb {
 /// `[min_range, max_range]`, it lies inside `keep_box` (when given) and outside `ego_box`
 /// (when given).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CropParams {
     /// Default 0 m.
     pub min_range: f32,

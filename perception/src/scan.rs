@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Parameters of [`scan_to_base`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScanParams {
     /// Pose of the laser in `base_link`: x, y (m) and yaw (rad). Default (0, 0, 0).
     pub mount: [f64; 3],

@@ -24,7 +24,7 @@ pub enum MotionModel {
 
 /// Parameters of [`Tracker`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrackerParams {
     /// Default constant velocity.
     pub model: MotionModel,

@@ -139,3 +139,25 @@ fn run_chain(a: RunArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_load_partly_and_reject_unknown_fields() {
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("courier-perception-{}.json", std::process::id()));
+        std::fs::write(&path, r#"{"obstacle_range": 30.0}"#).expect("writes");
+        let p = load_params(Some(&path), None).expect("parses");
+        assert_eq!(p.obstacle_range, 30.0);
+        assert_eq!(p.cluster, PerceptionParams::default().cluster);
+        std::fs::write(&path, r#"{"cluster": {"tolerence": 0.5}}"#).expect("writes");
+        let err = format!(
+            "{:#}",
+            load_params(Some(&path), None).expect_err("a misspelt field")
+        );
+        std::fs::remove_file(&path).ok();
+        assert!(err.contains("unknown field `tolerence`"), "{err}");
+    }
+}

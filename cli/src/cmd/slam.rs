@@ -204,4 +204,17 @@ mod tests {
         assert_eq!(p.loop_closure.min_score, 0.6);
         assert_eq!(p.resolution, Slam2dParams::default().resolution);
     }
+
+    #[test]
+    fn params_with_an_unknown_field_are_an_error_that_names_it() {
+        let path =
+            std::env::temp_dir().join(format!("courier-slam-typo-{}.yaml", std::process::id()));
+        std::fs::write(&path, "loop_closure:\n  min_scor: 0.6\n").expect("writes");
+        let err = format!(
+            "{:#}",
+            load_params(Some(&path)).expect_err("a misspelt field")
+        );
+        std::fs::remove_file(&path).ok();
+        assert!(err.contains("unknown field `min_scor`"), "{err}");
+    }
 }

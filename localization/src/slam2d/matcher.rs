@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Weights of the refinement cost
 /// `Σ (occupied/√N · (1 − P(T·pᵢ)))² + (translation · |t − t̂|)² + (rotation · (θ − θ̂))²`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RefineParams {
     /// Weight of the map term (dimensionless; 1 = as Cartographer's local matcher).
     pub occupied_weight: f64,
@@ -153,7 +153,7 @@ pub fn refine(
 
 /// The window of a correlative search.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CorrelativeParams {
     /// Half-width of the translation window (m).
     pub linear_window: f64,

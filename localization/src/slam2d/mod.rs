@@ -37,7 +37,7 @@ use std::collections::VecDeque;
 
 /// Loop-closure search options.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoopClosureParams {
     /// Only nodes within this distance (m) of a submap's origin are matched against it.
     pub max_distance: f64,
@@ -92,7 +92,7 @@ impl Default for LoopClosureParams {
 
 /// Weights (1/m, 1/rad: inverse standard deviations) of the pose-graph constraints.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ConstraintWeights {
     /// Between consecutive nodes, from local SLAM.
     pub consecutive_translation: f64,
@@ -124,7 +124,7 @@ impl Default for ConstraintWeights {
 /// Parameters of [`Slam2d`]; every field has a documented default that serves indoor 2D
 /// laser logs (SICK-class scanners, 180 beams or more, wheel odometry).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Slam2dParams {
     /// Pose of the laser in the robot frame (x m, y m, θ rad). Default: at the robot origin.
     pub laser_offset: [f64; 3],

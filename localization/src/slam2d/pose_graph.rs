@@ -86,7 +86,7 @@ impl Constraint {
 
 /// Options of one optimisation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SolverParams {
     pub max_iterations: usize,
     /// Stop when the cost falls by less than this fraction in an iteration.
