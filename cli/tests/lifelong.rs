@@ -1,6 +1,7 @@
 //! `courier bench lifelong` on the tiny LoRR 2024 fixture (fleet/tests/data/lorr2024): the
-//! JSON line names the planner the run got, `--params` changes it, and a malformed parameter
-//! file (a wrong type, an unknown field) is an error that names the file.
+//! JSON line names the planner the run got (and no best-known result: the fixture has none),
+//! `--params` changes it, and a malformed parameter file (a wrong type, an unknown field) is
+//! an error that names the file.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -32,6 +33,11 @@ fn planner(out: &Output) -> String {
         .to_string();
     let v: serde_json::Value = serde_json::from_str(&first).expect("JSON line");
     assert_eq!(v["steps"], 30);
+    // A fixture, not a main-round instance: nothing to set it against.
+    assert!(
+        v["best_known"].is_null() && v["share_of_best"].is_null(),
+        "{v}"
+    );
     v["planner"].as_str().expect("planner named").to_string()
 }
 

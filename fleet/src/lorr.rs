@@ -23,6 +23,51 @@ pub enum Year {
     Y2024,
 }
 
+impl Year {
+    /// The competition's score of a run: errands finished under the 2023 rules, whole tasks
+    /// under the 2024 rules.
+    pub fn score(self, tasks: usize, errands: usize) -> usize {
+        match self {
+            Year::Y2023 => errands,
+            Year::Y2024 => tasks,
+        }
+    }
+}
+
+/// Best-known score of a LoRR main-round instance at its full length, by the instance file's
+/// stem (`RANDOM-01`, `MR23-I-08`, …); `None` for any other instance. The figures are the
+/// competition archive's (`MAPF-Competition/Benchmark-Archive`, `2024 Competition/README.md`
+/// and `2023 Competition/README.md`), as listed in `../shared/data/lorr/SOURCES.md`.
+pub fn best_known(name: &str, year: Year) -> Option<usize> {
+    let table: &[(&str, usize)] = match year {
+        Year::Y2024 => &[
+            ("WAREHOUSE", 154_834),
+            ("SORTATION", 152_714),
+            ("GAME", 23_274),
+            ("CITY-01", 8_445),
+            ("CITY-02", 17_010),
+            ("RANDOM-01", 696),
+            ("RANDOM-02", 1_260),
+            ("RANDOM-03", 2_368),
+            ("RANDOM-04", 2_585),
+            ("RANDOM-05", 3_050),
+        ],
+        Year::Y2023 => &[
+            ("MR23-I-10", 194_677),
+            ("MR23-I-06", 197_275),
+            ("MR23-I-03", 3_042),
+            ("MR23-I-04", 1_741),
+            ("MR23-I-05", 7_432),
+            ("MR23-I-07", 5_914),
+            ("MR23-I-08", 6_059),
+        ],
+    };
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, best)| best)
+}
+
 fn read(path: &Path) -> Result<String, LifelongError> {
     std::fs::read_to_string(path).map_err(|e| LifelongError::io(path, e))
 }

@@ -47,6 +47,18 @@ fn parses_lorr_2024() {
 }
 
 #[test]
+fn best_known_results_are_those_of_the_competition_archive() {
+    assert_eq!(lorr::best_known("RANDOM-01", Year::Y2024), Some(696));
+    assert_eq!(lorr::best_known("WAREHOUSE", Year::Y2024), Some(154_834));
+    assert_eq!(lorr::best_known("MR23-I-10", Year::Y2023), Some(194_677));
+    // Names are per year, and unknown instances have none.
+    assert_eq!(lorr::best_known("RANDOM-01", Year::Y2023), None);
+    assert_eq!(lorr::best_known("TINY-01", Year::Y2024), None);
+    assert_eq!(Year::Y2024.score(10, 25), 10);
+    assert_eq!(Year::Y2023.score(10, 25), 25);
+}
+
+#[test]
 fn parses_lorr_2023() {
     let (p, year) = lorr::read_instance(data("lorr2023/MR23-T-01.json")).unwrap();
     assert_eq!(year, Year::Y2023);
@@ -562,9 +574,11 @@ fn tiny_lorr_instances_run() {
 }
 
 #[test]
-fn generate_rejects_too_many_robots() {
+fn generate_rejects_too_many_robots_and_none() {
     let e = Problem::generate("g", open_map(2, 2), 5, 0).unwrap_err();
     assert!(e.to_string().contains("5 robots"), "{e}");
+    let e = Problem::generate("g", open_map(2, 2), 0, 0).unwrap_err();
+    assert!(e.to_string().contains("at least one robot"), "{e}");
 }
 
 #[test]

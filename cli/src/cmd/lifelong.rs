@@ -24,6 +24,20 @@ pub fn progress(steps: usize) -> impl FnMut(&StepStats, &Simulator) + Send {
     }
 }
 
+/// Where a run of `steps` steps stands against the instance's best-known score: `(best,
+/// score / best)`, only for a main-round instance run at its full length (`full`), as the
+/// competition scored it.
+pub fn standing(
+    year: lorr::Year,
+    full: Option<usize>,
+    steps: usize,
+    m: &lifelong::Metrics,
+) -> Option<(usize, f64)> {
+    let best = lorr::best_known(&m.name, year).filter(|_| full == Some(steps))?;
+    let score = year.score(m.tasks_completed, m.errands_completed);
+    Some((best, score as f64 / best as f64))
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// LoRR instance `.json` (2023 or 2024 format; its map, agents and tasks files are read
@@ -80,7 +94,7 @@ pub fn read_params(path: Option<&std::path::Path>) -> Result<LifelongParams> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let (problem, default_steps) = match (&args.instance, &args.map, args.agents) {
+    let (problem, default_steps, year) = match (&args.instance, &args.map, args.agents) {
         (Some(path), _, _) => {
             let (p, year) = lorr::read_instance(path)
                 .with_context(|| format!("reading LoRR instance {}", path.display()))?;
@@ -93,7 +107,7 @@ pub fn run(args: Args) -> Result<()> {
                 p.tasks.len()
             );
             let s = p.steps.unwrap_or(1000);
-            (p, s)
+            (p, s, Some(year))
         }
         (None, Some(map), Some(n)) => {
             let grid = movingai::read_map(map)?;
@@ -103,6 +117,7 @@ pub fn run(args: Args) -> Result<()> {
             (
                 Problem::generate(&name, grid, n, args.seed.unwrap_or(0))?,
                 1000,
+                None,
             )
         }
         _ => bail!("give --instance LORR.json, or --map M.map --agents N [--seed S]"),
@@ -137,6 +152,9 @@ pub fn run(args: Args) -> Result<()> {
         "{}: {} robots, {} steps ({:?}, {}): {} tasks completed, {} errands",
         m.name, m.agents, m.steps, params.motion, m.planner, m.tasks_completed, m.errands_completed
     );
+    if let Some((best, share)) = year.and_then(|y| standing(y, problem.steps, steps, &m)) {
+        println!("best-known result {best} ({:.1} % of it)", 100.0 * share);
+    }
     println!(
         "planning per step, wall ms: mean {:.2}, p99 {:.2}, max {:.2}; thread CPU ms: mean {:.2}, p99 {:.2}, max {:.2}",
         m.plan_wall_ms.mean,
@@ -161,4 +179,41 @@ pub fn run(args: Args) -> Result<()> {
             .with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use courier_fleet::lorr::Year;
+
+    #[test]
+    fn a_full_length_main_round_run_is_set_against_the_best_known_result() {
+        let m = lifelong::Metrics {
+            name: "RANDOM-05".into(),
+            tasks_completed: 2440,
+            errands_completed: 9000,
+            ..Default::default()
+        };
+        // 2024 scores whole tasks: 2440 of RANDOM-05's 3050.
+        let (best, share) = standing(Year::Y2024, Some(2000), 2000, &m).unwrap();
+        assert_eq!(best, 3050);
+        assert!((share - 0.8).abs() < 1e-12, "{share}");
+        // A shortened run, an instance without a best-known result, or the other year's
+        // rules: no standing.
+        assert_eq!(standing(Year::Y2024, Some(2000), 1000, &m), None);
+        assert_eq!(standing(Year::Y2023, Some(2000), 2000, &m), None);
+        let tiny = lifelong::Metrics {
+            name: "TINY-01".into(),
+            ..m.clone()
+        };
+        assert_eq!(standing(Year::Y2024, Some(40), 40, &tiny), None);
+        // 2023 scores errands.
+        let mr = lifelong::Metrics {
+            name: "MR23-I-08".into(),
+            ..m
+        };
+        let (best, share) = standing(Year::Y2023, Some(2000), 2000, &mr).unwrap();
+        assert_eq!(best, 6059);
+        assert!((share - 9000.0 / 6059.0).abs() < 1e-12);
+    }
 }

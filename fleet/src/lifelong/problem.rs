@@ -43,8 +43,13 @@ impl Problem {
         agents: usize,
         seed: u64,
     ) -> Result<Self, LifelongError> {
+        if agents == 0 {
+            return Err(LifelongError::Invalid(
+                "a fleet needs at least one robot (0 given)".into(),
+            ));
+        }
         let region = largest_region(&map);
-        if agents == 0 || agents > region.len() {
+        if agents > region.len() {
             return Err(LifelongError::Invalid(format!(
                 "{agents} robots do not fit: the largest connected region of the map has {} cells",
                 region.len()

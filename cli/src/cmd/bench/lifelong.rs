@@ -1,5 +1,7 @@
 //! `courier bench lifelong`: per-step planning time (wall and thread CPU) and tasks completed
 //! of lifelong operation on LoRR instances, as JSON lines (one per instance, then a summary).
+//! A main-round instance run at its full length is also set against its best-known result
+//! (`best_known`, `share_of_best`; null otherwise).
 
 use anyhow::{Context, Result};
 use courier_fleet::lifelong::{self, LifelongParams};
@@ -30,12 +32,17 @@ pub fn run(args: Args) -> Result<()> {
         ..crate::cmd::lifelong::read_params(args.params.as_deref())?
     };
     let (mut tasks, mut steps_total, mut cpu_sum) = (0usize, 0usize, 0.0f64);
+    let mut shares = Vec::new();
     for path in &args.instances {
         let (p, year) = lorr::read_instance(path)
             .with_context(|| format!("reading LoRR instance {}", path.display()))?;
         let steps = args.steps.or(p.steps).unwrap_or(1000);
         eprintln!("{}: {steps} steps", path.display());
         let m = lifelong::run(&p, steps, &params, crate::cmd::lifelong::progress(steps))?;
+        let standing = crate::cmd::lifelong::standing(year, p.steps, steps, &m);
+        if let Some((_, share)) = standing {
+            shares.push(share);
+        }
         tasks += m.tasks_completed;
         steps_total += m.steps;
         cpu_sum += m.plan_cpu_ms.mean * m.steps as f64;
@@ -52,6 +59,8 @@ pub fn run(args: Args) -> Result<()> {
             "plan_cpu_ms": m.plan_cpu_ms,
             "over_budget_steps": m.over_budget_steps,
             "refused_plans": m.refused_plans,
+            "best_known": standing.map(|(best, _)| best),
+            "share_of_best": standing.map(|(_, share)| share),
         }));
     }
     super::emit(&json!({
@@ -61,6 +70,9 @@ pub fn run(args: Args) -> Result<()> {
         "steps": steps_total,
         "tasks_completed": tasks,
         "plan_cpu_ms_mean": if steps_total > 0 { cpu_sum / steps_total as f64 } else { 0.0 },
+        // Over the instances run at full length that have a best-known result.
+        "share_of_best_mean": (!shares.is_empty())
+            .then(|| shares.iter().sum::<f64>() / shares.len() as f64),
     }));
     Ok(())
 }
