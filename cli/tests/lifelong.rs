@@ -76,3 +76,38 @@ fn bench_lifelong_takes_parameters() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn lifelong_writes_its_metrics_with_the_standing_fields() {
+    let out = std::env::temp_dir().join(format!("courier-lifelong-{}.json", std::process::id()));
+    let run = Command::new(env!("CARGO_BIN_EXE_courier"))
+        .args([
+            "lifelong",
+            "--steps",
+            "20",
+            "--step-time-ms",
+            "0",
+            "--instance",
+        ])
+        .arg(fixture())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("courier runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("metrics written")).unwrap();
+    assert_eq!(
+        (v["name"].as_str(), v["steps"].as_u64()),
+        (Some("TINY-01"), Some(20))
+    );
+    assert_eq!(v["validated_steps"], 20);
+    // The fields are there, null: the fixture has no best-known result.
+    assert!(v.get("best_known").is_some_and(|b| b.is_null()), "{v}");
+    assert!(v.get("share_of_best").is_some_and(|b| b.is_null()), "{v}");
+    std::fs::remove_file(&out).ok();
+}

@@ -78,7 +78,8 @@ pub struct Args {
     /// …; missing fields take their defaults); the flags above override it.
     #[arg(long)]
     pub params: Option<PathBuf>,
-    /// Write the metrics as JSON here.
+    /// Write the metrics as JSON here (with `best_known` and `share_of_best` for a
+    /// main-round instance run at its full length, else null).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -152,7 +153,8 @@ pub fn run(args: Args) -> Result<()> {
         "{}: {} robots, {} steps ({:?}, {}): {} tasks completed, {} errands",
         m.name, m.agents, m.steps, params.motion, m.planner, m.tasks_completed, m.errands_completed
     );
-    if let Some((best, share)) = year.and_then(|y| standing(y, problem.steps, steps, &m)) {
+    let standing = year.and_then(|y| standing(y, problem.steps, steps, &m));
+    if let Some((best, share)) = standing {
         println!("best-known result {best} ({:.1} % of it)", 100.0 * share);
     }
     println!(
@@ -175,7 +177,10 @@ pub fn run(args: Args) -> Result<()> {
         m.total_wall_s
     );
     if let Some(out) = &args.out {
-        std::fs::write(out, serde_json::to_string_pretty(&m)?)
+        let mut json = serde_json::to_value(&m)?;
+        json["best_known"] = standing.map(|(best, _)| best).into();
+        json["share_of_best"] = standing.map(|(_, share)| share).into();
+        std::fs::write(out, serde_json::to_string_pretty(&json)?)
             .with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
