@@ -1,7 +1,7 @@
 //! `courier bench lifelong`: per-step planning time (wall and thread CPU) and tasks completed
 //! of lifelong operation on LoRR instances, as JSON lines (one per instance, then a summary).
-//! A main-round instance run at its full length is also set against its best-known result
-//! (`best_known`, `share_of_best`; null otherwise).
+//! A main-round instance run at its full length under the rotation model is also set against
+//! its best-known result (`best_known`, `share_of_best`; null otherwise).
 
 use anyhow::{Context, Result};
 use courier_fleet::lifelong::{self, LifelongParams};
@@ -39,7 +39,7 @@ pub fn run(args: Args) -> Result<()> {
         let steps = args.steps.or(p.steps).unwrap_or(1000);
         eprintln!("{}: {steps} steps", path.display());
         let m = lifelong::run(&p, steps, &params, crate::cmd::lifelong::progress(steps))?;
-        let standing = crate::cmd::lifelong::standing(year, p.steps, steps, &m);
+        let standing = crate::cmd::lifelong::standing(year, p.steps, steps, params.motion, &m);
         if let Some((_, share)) = standing {
             shares.push(share);
         }
