@@ -8,7 +8,7 @@
 //! 2023 a single location. A `simulation_time.json` beside the instance, if present, gives the
 //! number of steps. Every problem is reported with the file and line.
 
-use crate::lifelong::{LifelongError, Problem, TaskRules};
+use crate::lifelong::{LifelongError, Metrics, MotionModel, Problem, TaskRules};
 use courier_core::GridMap;
 use courier_core::error::{FormatError, Location};
 use courier_core::formats::movingai;
@@ -66,6 +66,21 @@ pub fn best_known(name: &str, year: Year) -> Option<usize> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|&(_, best)| best)
+}
+
+/// Where run `m` stands against its instance's best-known score: `(best, score / best)`, only
+/// for a main-round instance run as the competition ran it: for its full number of steps
+/// (`full`, the instance's own) and under the rotation model.
+pub fn standing(
+    year: Year,
+    full: Option<usize>,
+    motion: MotionModel,
+    m: &Metrics,
+) -> Option<(usize, f64)> {
+    let as_run = full == Some(m.steps) && motion == MotionModel::Rotation;
+    let best = best_known(&m.name, year).filter(|_| as_run)?;
+    let score = year.score(m.tasks_completed, m.errands_completed);
+    Some((best, score as f64 / best as f64))
 }
 
 fn read(path: &Path) -> Result<String, LifelongError> {

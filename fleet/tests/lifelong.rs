@@ -59,6 +59,42 @@ fn best_known_results_are_those_of_the_competition_archive() {
 }
 
 #[test]
+fn a_full_length_main_round_run_is_set_against_the_best_known_result() {
+    use courier_fleet::lifelong::{Metrics, MotionModel};
+    let rot = MotionModel::Rotation;
+    let m = Metrics {
+        name: "RANDOM-05".into(),
+        steps: 2000,
+        tasks_completed: 2440,
+        errands_completed: 9000,
+        ..Default::default()
+    };
+    // 2024 scores whole tasks: 2440 of RANDOM-05's 3050.
+    let (best, share) = lorr::standing(Year::Y2024, Some(2000), rot, &m).unwrap();
+    assert_eq!(best, 3050);
+    assert!((share - 0.8).abs() < 1e-12, "{share}");
+    // A shortened run, 4-connected moves, the other year's rules, or an instance without a
+    // best-known result: no standing.
+    assert_eq!(lorr::standing(Year::Y2024, Some(2500), rot, &m), None);
+    let four = MotionModel::FourConnected;
+    assert_eq!(lorr::standing(Year::Y2024, Some(2000), four, &m), None);
+    assert_eq!(lorr::standing(Year::Y2023, Some(2000), rot, &m), None);
+    let tiny = Metrics {
+        name: "TINY-01".into(),
+        ..m.clone()
+    };
+    assert_eq!(lorr::standing(Year::Y2024, Some(2000), rot, &tiny), None);
+    // 2023 scores errands.
+    let mr = Metrics {
+        name: "MR23-I-08".into(),
+        ..m
+    };
+    let (best, share) = lorr::standing(Year::Y2023, Some(2000), rot, &mr).unwrap();
+    assert_eq!(best, 6059);
+    assert!((share - 9000.0 / 6059.0).abs() < 1e-12);
+}
+
+#[test]
 fn parses_lorr_2023() {
     let (p, year) = lorr::read_instance(data("lorr2023/MR23-T-01.json")).unwrap();
     assert_eq!(year, Year::Y2023);

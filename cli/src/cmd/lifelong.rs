@@ -24,22 +24,6 @@ pub fn progress(steps: usize) -> impl FnMut(&StepStats, &Simulator) + Send {
     }
 }
 
-/// Where a run of `steps` steps stands against the instance's best-known score: `(best,
-/// score / best)`, only for a main-round instance run as the competition ran it: at its full
-/// length (`full`) and under its motion model (rotation).
-pub fn standing(
-    year: lorr::Year,
-    full: Option<usize>,
-    steps: usize,
-    motion: MotionModel,
-    m: &lifelong::Metrics,
-) -> Option<(usize, f64)> {
-    let as_run = full == Some(steps) && motion == MotionModel::Rotation;
-    let best = lorr::best_known(&m.name, year).filter(|_| as_run)?;
-    let score = year.score(m.tasks_completed, m.errands_completed);
-    Some((best, score as f64 / best as f64))
-}
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// LoRR instance `.json` (2023 or 2024 format; its map, agents and tasks files are read
@@ -155,7 +139,7 @@ pub fn run(args: Args) -> Result<()> {
         "{}: {} robots, {} steps ({:?}, {}): {} tasks completed, {} errands",
         m.name, m.agents, m.steps, params.motion, m.planner, m.tasks_completed, m.errands_completed
     );
-    let standing = year.and_then(|y| standing(y, problem.steps, steps, params.motion, &m));
+    let standing = year.and_then(|y| lorr::standing(y, problem.steps, params.motion, &m));
     if let Some((best, share)) = standing {
         println!("best-known result {best} ({:.1} % of it)", 100.0 * share);
     }
@@ -186,45 +170,4 @@ pub fn run(args: Args) -> Result<()> {
             .with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use courier_fleet::lorr::Year;
-
-    const ROT: MotionModel = MotionModel::Rotation;
-
-    #[test]
-    fn a_full_length_main_round_run_is_set_against_the_best_known_result() {
-        let m = lifelong::Metrics {
-            name: "RANDOM-05".into(),
-            tasks_completed: 2440,
-            errands_completed: 9000,
-            ..Default::default()
-        };
-        // 2024 scores whole tasks: 2440 of RANDOM-05's 3050.
-        let (best, share) = standing(Year::Y2024, Some(2000), 2000, ROT, &m).unwrap();
-        assert_eq!(best, 3050);
-        assert!((share - 0.8).abs() < 1e-12, "{share}");
-        // A shortened run, 4-connected moves, an instance without a best-known result, or
-        // the other year's rules: no standing.
-        assert_eq!(standing(Year::Y2024, Some(2000), 1000, ROT, &m), None);
-        let four = MotionModel::FourConnected;
-        assert_eq!(standing(Year::Y2024, Some(2000), 2000, four, &m), None);
-        assert_eq!(standing(Year::Y2023, Some(2000), 2000, ROT, &m), None);
-        let tiny = lifelong::Metrics {
-            name: "TINY-01".into(),
-            ..m.clone()
-        };
-        assert_eq!(standing(Year::Y2024, Some(40), 40, ROT, &tiny), None);
-        // 2023 scores errands.
-        let mr = lifelong::Metrics {
-            name: "MR23-I-08".into(),
-            ..m
-        };
-        let (best, share) = standing(Year::Y2023, Some(2000), 2000, ROT, &mr).unwrap();
-        assert_eq!(best, 6059);
-        assert!((share - 9000.0 / 6059.0).abs() < 1e-12);
-    }
 }

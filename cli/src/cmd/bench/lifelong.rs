@@ -39,7 +39,7 @@ pub fn run(args: Args) -> Result<()> {
         let steps = args.steps.or(p.steps).unwrap_or(1000);
         eprintln!("{}: {steps} steps", path.display());
         let m = lifelong::run(&p, steps, &params, crate::cmd::lifelong::progress(steps))?;
-        let standing = crate::cmd::lifelong::standing(year, p.steps, steps, params.motion, &m);
+        let standing = lorr::standing(year, p.steps, params.motion, &m);
         if let Some((_, share)) = standing {
             shares.push(share);
         }
