@@ -505,6 +505,64 @@ fn scheduler_caps_working_robots_by_map_size_off_aisle_grids() {
 }
 
 #[test]
+fn the_jam_guard_cuts_the_working_robots_of_a_sparse_epibt_fleet_that_waits() {
+    use lifelong::{JAM_WINDOW, Planner, PlannerParams, Scheduler, SchedulerParams};
+    let p = open_fleet();
+    let sim = Simulator::new(&p, MotionModel::Rotation).unwrap();
+    let n = p.starts.len();
+    let goals = vec![Some(0); n];
+    // A window in which `waits` of the robots' n × JAM_WINDOW actions are waits.
+    let window = |s: &mut Scheduler, planner: &Planner, waits: usize| {
+        for step in 0..JAM_WINDOW {
+            let actions: Vec<Action> = (0..n)
+                .map(|i| {
+                    if step * n + i < waits {
+                        Action::Wait
+                    } else {
+                        Action::Forward
+                    }
+                })
+                .collect();
+            s.observe(&sim, planner, &goals, &actions);
+        }
+    };
+    // 12 robots on 100 free cells: too many for the windowed LNS here, so EPIBT plans.
+    let epibt = PlannerParams {
+        lns_max_agents: 10,
+        ..Default::default()
+    };
+    let mut planner = Planner::new(&p.map, MotionModel::Rotation, n, epibt.clone()).unwrap();
+    assert!(planner.is_epibt());
+    let mut s = Scheduler::new(SchedulerParams::default());
+    let share = SchedulerParams::default().jam_wait_share;
+    let at_share = (share * (n * JAM_WINDOW) as f64).round() as usize;
+    window(&mut s, &planner, at_share / 2);
+    assert_eq!(s.jam_cuts(), 0, "half the share: no cut");
+    window(&mut s, &planner, 2 * at_share);
+    assert_eq!(s.jam_cuts(), 1, "twice the share: a cut");
+    // 12 × 0.95 = 11.4 robots still round up to 12; a second cut leaves 11 working.
+    window(&mut s, &planner, n * JAM_WINDOW);
+    assert_eq!(s.jam_cuts(), 2);
+    let schedule = s.schedule(&sim, &mut planner, None, None);
+    sim.check_schedule(&schedule).unwrap();
+    assert_eq!(schedule.iter().flatten().count(), 11);
+    assert_eq!(working_robots(&p, epibt, SchedulerParams::default()), n);
+    // Off: a share of 0; and fleets the windowed LNS plans (it waits on purpose).
+    let off = SchedulerParams {
+        jam_wait_share: 0.0,
+        ..Default::default()
+    };
+    let mut s = Scheduler::new(off);
+    window(&mut s, &planner, n * JAM_WINDOW);
+    assert_eq!(s.jam_cuts(), 0);
+    let lns = Planner::new(&p.map, MotionModel::Rotation, n, PlannerParams::default()).unwrap();
+    assert!(!lns.is_epibt());
+    let mut s = Scheduler::new(SchedulerParams::default());
+    window(&mut s, &lns, n * JAM_WINDOW);
+    assert_eq!(s.jam_cuts(), 0);
+}
+
+#[test]
 fn scheduler_lets_no_more_robots_idle_than_the_floor_allows() {
     use lifelong::{PlannerParams, SchedulerParams};
     let p = open_fleet();

@@ -153,13 +153,14 @@ pub fn run(args: Args) -> Result<()> {
         m.plan_cpu_ms.max
     );
     println!(
-        "validated steps {}, refused plans {}, steps over budget {}, distance tables {}, max robots on Manhattan {}, one-way lane penalty {}, total {:.1} s",
+        "validated steps {}, refused plans {}, steps over budget {}, distance tables {}, max robots on Manhattan {}, one-way lane penalty {}, jam cuts {}, total {:.1} s",
         m.validated_steps,
         m.refused_plans,
         m.over_budget_steps,
         m.tables_computed,
         m.max_manhattan_robots,
         m.lane_penalty,
+        m.jam_cuts,
         m.total_wall_s
     );
     if let Some(out) = &args.out {

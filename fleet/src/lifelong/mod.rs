@@ -32,7 +32,7 @@ pub use motion::{Action, AgentState, MotionModel, apply, direction_to, neighbor,
 pub use pibt::{Planner, PlannerParams};
 pub use problem::{Problem, TaskRules};
 pub use runner::{LifelongParams, Metrics, StepStats, Summary, run};
-pub use scheduler::{Scheduler, SchedulerMethod, SchedulerParams};
+pub use scheduler::{JAM_WINDOW, Scheduler, SchedulerMethod, SchedulerParams};
 pub use sim::{PoolTask, Simulator, StepOutcome};
 
 use courier_core::error::{CoreError, FormatError};

@@ -485,6 +485,11 @@ impl Planner {
         }
     }
 
+    /// Whether EPIBT plans this fleet.
+    pub fn is_epibt(&self) -> bool {
+        self.wlns.is_none() && self.epibt.is_some()
+    }
+
     /// Distance of `cell` to the parking of robots without a task, as planned in the last
     /// step; `None` if this fleet has no parking (or had no idle robot).
     pub fn parking_distance(&self, cell: u32) -> Option<u32> {

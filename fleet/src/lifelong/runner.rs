@@ -99,6 +99,10 @@ pub struct Metrics {
     pub lane_penalty: u16,
     /// Largest number of robots planning with Manhattan distance in one step (no table).
     pub max_manhattan_robots: usize,
+    /// Times the jam guard lowered the working-robot cap by 5 %
+    /// ([`SchedulerParams::jam_wait_share`]).
+    #[serde(default)]
+    pub jam_cuts: u32,
     pub total_wall_s: f64,
 }
 
@@ -158,6 +162,9 @@ fn run_inner(
             .map(|t| t.and_then(|t| sim.pool().get(&t)).map(|t| t.next_errand()))
             .collect();
         let actions = planner.plan(sim.states(), &goals, start, budget);
+        if !round_robin {
+            scheduler.observe(&sim, &planner, &goals, &actions);
+        }
         let w = start.elapsed().as_secs_f64() * 1e3;
         let c = cpu0.map_or(w, |c| c.elapsed().as_secs_f64() * 1e3);
         wall.push(w);
@@ -191,6 +198,7 @@ fn run_inner(
     m.plan_wall_ms = Summary::of(&wall);
     m.plan_cpu_ms = Summary::of(&cpu);
     m.tables_computed = planner.cache.computed;
+    m.jam_cuts = scheduler.jam_cuts();
     m.lane_penalty = planner.cache.lane_penalty();
     m.total_wall_s = t0.elapsed().as_secs_f64();
     Ok(m)

@@ -4,6 +4,7 @@
 //! (its exact shortest length, measured once per task), by the Hungarian method for small
 //! batches and greedily (nearest candidates) for large ones.
 
+use super::motion::Action;
 use super::nearest::{self, Layout};
 use super::pibt::Planner;
 use super::sim::{PoolTask, Simulator};
@@ -105,6 +106,23 @@ pub struct SchedulerParams {
     /// and 369 and 430 did 2111 and 2162 over the full 2000 steps. The floor is 431 there
     /// (RANDOM-04: 331; RANDOM-01..03, CITY, GAME, WAREHOUSE, SORTATION: none).
     pub max_idle_per_free_cell: f64,
+    /// Jam guard (0 = off; default 0.03): where EPIBT plans a sparse fleet (at most
+    /// `jam_max_density` robots per free cell) off aisle grids (CITY-02, GAME), a window of
+    /// [`JAM_WINDOW`] steps in which more than this share of the working robots' actions were
+    /// waits lowers the working-robot cap by 5 % for the rest of the run. The √F caps are
+    /// fitted to LoRR's maps; a fleet the map cannot carry jams, and waits first: 3100 robots
+    /// on brc202d (GAME's map; all work, under 15 √F = 3116) waited 1.4 % of their actions
+    /// over steps 1–50, 3.2 % by step 250, 5.3 % by step 500 and 9.9 % by step 800, while
+    /// the planning climbed to ~1 s a step and the rate fell (6848 tasks at step 1125). GAME
+    /// (2701 working) stays at 1.2–2.0 %, CITY-02 (3000) at 1.2–2.2 %. With the guard at
+    /// 3 % that fleet flowed (7163 tasks at step 1125, planning 174 ms a step; 7204 with
+    /// 13 √F working from the start); at 5 % it cut too late, and a formed jam did not clear
+    /// (6832). Cuts are not undone (README, session 34). The windowed LNS (RANDOM-01/02,
+    /// CITY-01) plans waits on purpose (RANDOM-02: 7 %) and is left out.
+    pub jam_wait_share: f64,
+    /// The jam guard's bound on robots per free cell (default 0.35, the sparse fleets; the
+    /// dense RANDOM fleets wait far more by design and have their own caps).
+    pub jam_max_density: f64,
 }
 
 impl Default for SchedulerParams {
@@ -123,6 +141,8 @@ impl Default for SchedulerParams {
             errand_load_weight: 50.0,
             station_cells_per_robot: 0.25,
             max_idle_per_free_cell: 0.45,
+            jam_wait_share: 0.03,
+            jam_max_density: 0.35,
         }
     }
 }
@@ -133,6 +153,19 @@ pub struct Scheduler {
     pub params: SchedulerParams,
     task_len: HashMap<usize, Length>,
     pair: PairDistance,
+    jam: JamGuard,
+}
+
+/// Steps over which the jam guard counts the working robots' waits.
+pub const JAM_WINDOW: usize = 100;
+
+/// The jam guard's count over the current window, and its cuts so far.
+#[derive(Debug, Default)]
+struct JamGuard {
+    steps: usize,
+    actions: usize,
+    waits: usize,
+    cuts: u32,
 }
 
 /// Travel of every batch robot to every station (distinct first errand), read station by
@@ -193,7 +226,45 @@ impl Scheduler {
             params,
             task_len: HashMap::new(),
             pair: PairDistance::default(),
+            jam: JamGuard::default(),
         }
+    }
+
+    /// Counts a step's actions of the robots with a goal for the jam guard
+    /// ([`SchedulerParams::jam_wait_share`]); at the end of each window, cuts the working-robot
+    /// cap if they waited too often.
+    pub fn observe(
+        &mut self,
+        sim: &Simulator,
+        planner: &Planner,
+        goals: &[Option<u32>],
+        actions: &[Action],
+    ) {
+        let density = sim.states().len() as f64 / sim.map().passable_count().max(1) as f64;
+        let share = self.params.jam_wait_share;
+        let sparse_epibt = planner.is_epibt() && density <= self.params.jam_max_density;
+        if share <= 0.0 || planner.corridor_map() || !sparse_epibt {
+            return;
+        }
+        let jam = &mut self.jam;
+        for (g, a) in goals.iter().zip(actions) {
+            if g.is_some() {
+                jam.actions += 1;
+                jam.waits += usize::from(*a == Action::Wait);
+            }
+        }
+        jam.steps += 1;
+        if jam.steps == JAM_WINDOW {
+            if jam.waits as f64 > share * jam.actions as f64 {
+                jam.cuts += 1;
+            }
+            (jam.steps, jam.actions, jam.waits) = (0, 0, 0);
+        }
+    }
+
+    /// Times the jam guard has cut the working-robot cap.
+    pub fn jam_cuts(&self) -> u32 {
+        self.jam.cuts
     }
 
     /// A schedule for the next step: the current assignment with free robots given tasks.
@@ -449,6 +520,7 @@ impl Scheduler {
             };
             cap = cap.min(per_sqrt * free_cells.sqrt());
         }
+        cap *= 0.95f64.powi(self.jam.cuts as i32);
         let floor = robots - self.params.max_idle_per_free_cell.max(0.0) * free_cells;
         // Both bounds are at most `robots`: active_fraction is clamped to 1, floor ≤ robots.
         cap.max(floor).ceil() as usize

@@ -59,6 +59,7 @@ pub fn run(args: Args) -> Result<()> {
             "plan_cpu_ms": m.plan_cpu_ms,
             "over_budget_steps": m.over_budget_steps,
             "refused_plans": m.refused_plans,
+            "jam_cuts": m.jam_cuts,
             "best_known": standing.map(|(best, _)| best),
             "share_of_best": standing.map(|(_, share)| share),
         }));
