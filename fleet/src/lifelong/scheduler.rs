@@ -117,8 +117,10 @@ pub struct SchedulerParams {
     /// (2701 working) stays at 1.2–2.0 %, CITY-02 (3000) at 1.2–2.2 %. With the guard at
     /// 3 % that fleet flowed (7163 tasks at step 1125, planning 174 ms a step; 7204 with
     /// 13 √F working from the start); at 5 % it cut too late, and a formed jam did not clear
-    /// (6832). Cuts are not undone (README, session 34). The windowed LNS (RANDOM-01/02,
-    /// CITY-01) plans waits on purpose (RANDOM-02: 7 %) and is left out.
+    /// (6832). It cuts more than needed (2170 working by step 2500: 14078 tasks against
+    /// 15030 with 13 √F), but undoing cuts let the jam come back (README, session 34). The
+    /// windowed LNS (RANDOM-01/02, CITY-01) plans waits on purpose (RANDOM-02: 7 %) and is
+    /// left out.
     pub jam_wait_share: f64,
     /// The jam guard's bound on robots per free cell (default 0.35, the sparse fleets; the
     /// dense RANDOM fleets wait far more by design and have their own caps).
