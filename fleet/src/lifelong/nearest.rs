@@ -7,13 +7,14 @@
 //!
 //! Why: at GAME's first step 6500 free robots meet ~9750 tasks; costing every pair took the
 //! scheduler's whole budget for ~700 robots, and a first assignment made over four steps in
-//! robot-id order left the fleet in a slower flow than a complete one (README, session 16).
+//! robot-id order left the fleet in a slower flow than a complete one (fleet/LIFELONG.md,
+//! session 16).
 //!
 //! [`greedy`] matches robots to tasks on top of it, costing tasks that start at one cell as
 //! one unit: on WAREHOUSE and SORTATION ~7000 tasks start at a few hundred station cells, so
 //! a robot's cheapest tasks were mostly at one station and were taken by its neighbours, and
 //! matching in rounds of each robot's 8 cheapest tasks took ~18 rounds and ~90 ms a step for
-//! 2000 robots (README, session 28).
+//! 2000 robots (fleet/LIFELONG.md, session 28).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -143,7 +144,7 @@ pub struct Layout<'a> {
 /// robots on SORTATION; by cell, rounds did worse than the exact order (first 600 steps,
 /// re-matching all: WAREHOUSE 16394 against 17440, SORTATION 18576 against 18961). Where
 /// tasks have their own cells, the exact order did worse than rounds (RANDOM-04 2365 / 2379
-/// against 2472 / 2433, planner seeds 0 / 1; README, session 28).
+/// against 2472 / 2433, planner seeds 0 / 1; fleet/LIFELONG.md, session 28).
 ///
 /// `batch[r]` is a robot id; `cost(robot id, task)` must be at least Manhattan distance +
 /// extra and, with `by_cell`, depend on the task only through its cell and extra. Robots are

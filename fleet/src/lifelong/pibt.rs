@@ -41,9 +41,9 @@ pub struct PlannerParams {
     /// this bound (default 2 GiB, tables at their real size): in WAREHOUSE and SORTATION
     /// nearly every robot heads for its own cell, and 1 GiB held 7,670 / 6,590 of their
     /// tables, so on SORTATION ~1,000–2,000 robots planned on Manhattan distances every
-    /// step (README, session 29). Since session 30 tables count at their real size here, so
-    /// GAME (6,500 × 129 KB) holds one per robot too, not its budget's ~2,100 (counted at
-    /// 510 KB), with its working robots cut to 13 √F
+    /// step (fleet/LIFELONG.md, session 29). Since session 30 tables count at their real
+    /// size here, so GAME (6,500 × 129 KB) holds one per robot too, not its budget's ~2,100
+    /// (counted at 510 KB), with its working robots cut to 13 √F
     /// (`SchedulerParams::large_fleet_active_per_sqrt_free_cell`): 24397 tasks at 1 s per
     /// step against 22230.
     pub cache_max_bytes: usize,
@@ -203,7 +203,7 @@ pub struct PlannerParams {
     /// robots per free cell: extra cost of entering a cell a robot stands on, in the distance
     /// tables (default 3; 0: off), so that ways lead around crowds. Every step the tables in
     /// use are recomputed from the robots' cells, up to `crowd_refresh` of them, those
-    /// computed longest ago first. See the README (session 23) for the measurements.
+    /// computed longest ago first. See `fleet/LIFELONG.md` (session 23) for the measurements.
     pub crowd_penalty: u16,
     /// See `crowd_penalty` (default 0.35).
     pub crowd_min_density: f64,
@@ -395,7 +395,7 @@ impl Planner {
         let cells = map.width * map.height;
         // The table count changes plans, not only memory: robots beyond it plan on Manhattan
         // distances. GAME flowed at ~100 ms per step with ~2100 tables and slowed to the
-        // budget with all ~12,000 (README, session 16), so tables are counted at their
+        // budget with all ~12,000 (fleet/LIFELONG.md, session 16), so tables are counted at their
         // full-grid size, as before they stored passable cells only (same counts as then;
         // less memory: 86 KB instead of 510 KB a table on brc202d).
         let headings = (epibt.is_some() || wlns.is_some())
@@ -408,7 +408,7 @@ impl Planner {
             Table::bytes(&grid, false) / (grid.passable_count() + 1) * grid.size();
         let table = full_grid_table.max(Table::bytes(&grid, headings));
         // One table per robot where their real size fits `cache_max_bytes` (GAME: 6500 ×
-        // 129 KB; README, session 30).
+        // 129 KB; fleet/LIFELONG.md, session 30).
         let per_robot =
             agents.saturating_mul(Table::bytes(&grid, headings)) <= params.cache_max_bytes;
         let tables = (params.cache_bytes / table.max(1)).max(if per_robot { agents } else { 0 });

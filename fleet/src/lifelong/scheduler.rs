@@ -49,7 +49,7 @@ pub struct SchedulerParams {
     /// not re-matched under it until session 28: matching in rounds of each robot's cheapest
     /// tasks cost SORTATION ~400 ms a step, and at 1 s per step it did 28435 tasks in 1000
     /// steps against 29088. Matching a station's tasks as one unit, cheapest pair first,
-    /// made it cheaper (52 against 90 ms a step): 29953 (README, session 28).
+    /// made it cheaper (52 against 90 ms a step): 29953 (fleet/LIFELONG.md, session 28).
     pub reassign_max: usize,
     /// Share of the robots that may hold a task at once (default 1.0); the rest only make
     /// way.
@@ -118,9 +118,9 @@ pub struct SchedulerParams {
     /// 3 % that fleet flowed (7163 tasks at step 1125, planning 174 ms a step; 7204 with
     /// 13 √F working from the start); at 5 % it cut too late, and a formed jam did not clear
     /// (6832). It cuts more than needed (2170 working by step 2500: 14078 tasks against
-    /// 15030 with 13 √F), but undoing cuts let the jam come back (README, session 34). The
-    /// windowed LNS (RANDOM-01/02, CITY-01) plans waits on purpose (RANDOM-02: 7 %) and is
-    /// left out.
+    /// 15030 with 13 √F), but undoing cuts let the jam come back (fleet/LIFELONG.md,
+    /// session 34). The windowed LNS (RANDOM-01/02, CITY-01) plans waits on purpose
+    /// (RANDOM-02: 7 %) and is left out.
     pub jam_wait_share: f64,
     /// The jam guard's bound on robots per free cell (default 0.35, the sparse fleets; the
     /// dense RANDOM fleets wait far more by design and have their own caps).
@@ -174,7 +174,7 @@ struct JamGuard {
 /// station so that one table at a time is in the CPU cache. Where tasks share stations the
 /// greedy's buckets bound a pair by Manhattan distance + extra, which the station load makes
 /// loose, so the greedy looked up most stations' tables for each robot, a cache miss each:
-/// ~300 ms a step for ~2000 robots on SORTATION at 1 s per step (README, session 29).
+/// ~300 ms a step for ~2000 robots on SORTATION at 1 s per step (fleet/LIFELONG.md, session 29).
 struct StationTravel {
     /// Robot id → row (`u32::MAX` outside the batch).
     row: Vec<u32>,
@@ -514,7 +514,8 @@ impl Scheduler {
             .min(self.params.max_active_per_free_cell.max(0.0) * free_cells);
         if !planner.corridor_map() {
             let per_sqrt = self.params.max_active_per_sqrt_free_cell.max(0.0);
-            // A fleet the map cannot hold all working is cut deeper (README, session 30).
+            // A fleet the map cannot hold all working is cut deeper (fleet/LIFELONG.md,
+            // session 30).
             let per_sqrt = if robots > per_sqrt * free_cells.sqrt() {
                 per_sqrt.min(self.params.large_fleet_active_per_sqrt_free_cell.max(0.0))
             } else {
