@@ -1,7 +1,8 @@
 //! `courier bench lifelong` on the tiny LoRR 2024 fixture (fleet/tests/data/lorr2024): the
 //! JSON line names the planner the run got (and no best-known result: the fixture has none),
 //! `--params` changes it, and a malformed parameter file (a wrong type, an unknown field) is
-//! an error that names the file.
+//! an error that names the file. `courier lifelong` on a generated stream draws priorities
+//! and deadlines and reports how they were served.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -110,4 +111,53 @@ fn lifelong_writes_its_metrics_with_the_standing_fields() {
     assert!(v.get("best_known").is_some_and(|b| b.is_null()), "{v}");
     assert!(v.get("share_of_best").is_some_and(|b| b.is_null()), "{v}");
     std::fs::remove_file(&out).ok();
+}
+
+#[test]
+fn lifelong_draws_priorities_and_deadlines_and_reports_them() {
+    let map = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fleet/tests/data/random-32-32-20.map");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_courier"))
+            .args([
+                "lifelong",
+                "--agents",
+                "20",
+                "--steps",
+                "60",
+                "--step-time-ms",
+                "0",
+            ])
+            .arg("--map")
+            .arg(&map)
+            .args(extra)
+            .output()
+            .expect("courier runs")
+    };
+    let ok = run(&[
+        "--priority-share",
+        "0.3",
+        "--due-share",
+        "0.3",
+        "--due-steps",
+        "40",
+    ]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(stdout.contains("priority tasks"), "{stdout}");
+    assert!(stdout.contains("tasks with a deadline"), "{stdout}");
+    // Without terms the report stays as it was.
+    let plain = run(&[]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("priority tasks"));
+    // A share outside [0, 1] is an error that says so, before any run.
+    let bad = run(&["--due-share", "2"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("deadline must be in [0, 1] (2 given)"),
+        "{err}"
+    );
 }

@@ -6,7 +6,8 @@
 //!   candidates, for thousands of robots.
 //!
 //! [`cost`] folds a task's priority and deadline into the travel cost, so both solvers serve
-//! prioritised, time-bound work.
+//! prioritised, time-bound work, also when tasks outnumber robots and the solver picks which
+//! to do.
 //!
 //! ```
 //! use courier_fleet::assign;
@@ -26,7 +27,7 @@ use serde::{Deserialize, Serialize};
 pub struct TaskInfo {
     /// Higher is more urgent (0 = normal).
     pub priority: u32,
-    /// Step (or time unit) by which the task should be reached.
+    /// Step (or time unit) by which a robot should reach the task (its latest start).
     pub deadline: Option<u64>,
 }
 
@@ -37,8 +38,12 @@ pub struct CostParams {
     /// Cost removed per priority level, in travel steps (default 50: one level is worth a
     /// 50-step detour).
     pub priority_weight: i64,
-    /// Cost added per step of lateness past the deadline (default 10).
+    /// Cost per step of lateness (default 10): added per step the robot's travel takes it
+    /// past the deadline, and credited per step the deadline is nearer than
+    /// `urgency_steps` (or past).
     pub lateness_weight: i64,
+    /// A task becomes urgent this many steps before its deadline (default 50).
+    pub urgency_steps: i64,
 }
 
 impl Default for CostParams {
@@ -46,17 +51,42 @@ impl Default for CostParams {
         Self {
             priority_weight: 50,
             lateness_weight: 10,
+            urgency_steps: 50,
         }
     }
 }
 
-/// Assignment cost of a robot `travel` steps away from `task` at time `now`.
+/// Assignment cost of a robot `travel` steps away from `task` at time `now`: travel, less
+/// [`credit`], plus `lateness_weight` per step the travel ends past the deadline.
+///
+/// Why a credit and not only a lateness charge: where tasks outnumber robots the solver
+/// also picks which tasks wait, and a charge alone would make a late task the one to
+/// leave. With the credit, a task past its deadline costs `travel × (1 + lateness_weight)`
+/// less a constant, however late it is: it goes first, to the nearest robot.
 pub fn cost(travel: u64, task: &TaskInfo, now: u64, p: &CostParams) -> i64 {
     let travel = travel.min(i64::MAX as u64 / 4) as i64;
-    let late = task.deadline.map_or(0, |d| {
-        (now as i64 + travel - d.min(i64::MAX as u64 / 4) as i64).max(0)
-    });
-    travel - p.priority_weight * task.priority as i64 + p.lateness_weight * late
+    let late = slack(task, now).map_or(0, |s| (travel - s).max(0));
+    travel
+        .saturating_sub(credit(task, now, p))
+        .saturating_add(p.lateness_weight.saturating_mul(late))
+}
+
+/// What `task`'s terms take off any robot's travel at time `now`: `priority_weight` per
+/// priority level, and `lateness_weight` per step its deadline is nearer than
+/// `urgency_steps` (or past). [`cost`] is never below `travel − credit`, a bound the greedy
+/// solvers rely on.
+pub fn credit(task: &TaskInfo, now: u64, p: &CostParams) -> i64 {
+    let urgency = slack(task, now).map_or(0, |s| p.urgency_steps.saturating_sub(s).max(0));
+    p.priority_weight
+        .saturating_mul(task.priority as i64)
+        .saturating_add(p.lateness_weight.saturating_mul(urgency))
+}
+
+/// Steps from `now` to the deadline (negative past it).
+fn slack(task: &TaskInfo, now: u64) -> Option<i64> {
+    const CAP: u64 = i64::MAX as u64 / 4;
+    task.deadline
+        .map(|d| d.min(CAP) as i64 - now.min(CAP) as i64)
 }
 
 /// Optimal assignment of `rows` robots to `cols` tasks given row-major `costs` (`None`: the

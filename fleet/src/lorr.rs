@@ -148,6 +148,7 @@ pub fn read_instance(path: impl AsRef<Path>) -> Result<(Problem, Year), Lifelong
             map,
             starts,
             tasks,
+            terms: Vec::new(),
             rules,
             steps,
         },

@@ -136,31 +136,91 @@ fn priority_and_deadline_shape_the_assignment() {
         Some(assign::cost(60, &urgent, 0, &p)),
     ];
     assert_eq!(assign::optimal(1, 2, &costs).unwrap(), vec![Some(1)]);
-    // Lateness: reaching at step 10 + 20 with a deadline at 25 costs 5 steps late.
-    let due = TaskInfo {
+    // A deadline far off (more than `urgency_steps`) changes nothing; nearer, each step of
+    // lost slack is credited, and each step of travel past the deadline charged.
+    let due = |d| TaskInfo {
         priority: 0,
-        deadline: Some(25),
+        deadline: Some(d),
     };
-    assert_eq!(assign::cost(20, &due, 10, &p), 20 + 5 * p.lateness_weight);
-    assert_eq!(assign::cost(10, &due, 10, &p), 10);
+    assert_eq!(assign::cost(20, &due(100), 10, &p), 20);
+    assert_eq!(
+        assign::cost(20, &due(25), 10, &p),
+        20 - (p.urgency_steps - 15) * p.lateness_weight + 5 * p.lateness_weight
+    );
+    // Past the deadline, a task costs the same however late it is, and more per step of
+    // travel than a normal task.
+    assert_eq!(
+        assign::cost(20, &due(5), 10, &p),
+        assign::cost(20, &due(0), 15, &p)
+    );
+    let overdue_near = assign::cost(10, &due(0), 10, &p);
+    let overdue_far = assign::cost(20, &due(0), 10, &p);
+    assert_eq!(overdue_far - overdue_near, 10 * (1 + p.lateness_weight));
+    // Tasks outnumber robots: the overdue task is done first, though farther than a normal
+    // one, and by the nearer robot.
+    let costs = [
+        Some(assign::cost(5, &normal, 10, &p)),
+        Some(assign::cost(20, &due(0), 10, &p)),
+    ];
+    assert_eq!(assign::optimal(1, 2, &costs).unwrap(), vec![Some(1)]);
+    let costs = two_by_two([[5, 30], [5, 12]], [normal, due(0)], 10, &p);
+    assert_eq!(
+        assign::optimal(2, 2, &costs).unwrap(),
+        vec![Some(0), Some(1)]
+    );
     // Two robots, two deadlines: the optimum meets both.
-    let d1 = TaskInfo {
-        priority: 0,
-        deadline: Some(5),
-    };
-    let d2 = TaskInfo {
-        priority: 0,
-        deadline: Some(50),
-    };
-    // travel[robot][task]
-    let travel = [[10u64, 4], [4, 12]];
-    let tasks = [d1, d2];
-    let costs: Vec<Option<i64>> = (0..2)
-        .flat_map(|r| (0..2).map(move |t| (r, t)))
-        .map(|(r, t)| Some(assign::cost(travel[r][t], &tasks[t], 0, &p)))
-        .collect();
+    let costs = two_by_two([[10, 4], [4, 12]], [due(5), due(50)], 0, &p);
     assert_eq!(
         assign::optimal(2, 2, &costs).unwrap(),
         vec![Some(1), Some(0)]
     );
+}
+
+/// Costs of two robots × two tasks, `travel[robot][task]`, at time `now`.
+fn two_by_two(
+    travel: [[u64; 2]; 2],
+    tasks: [TaskInfo; 2],
+    now: u64,
+    p: &CostParams,
+) -> Vec<Option<i64>> {
+    (0..4)
+        .map(|i| Some(assign::cost(travel[i / 2][i % 2], &tasks[i % 2], now, p)))
+        .collect()
+}
+
+#[test]
+fn the_credit_bounds_the_cost_from_below_and_nothing_overflows() {
+    let p = CostParams::default();
+    let mut rng = 12345u64;
+    let mut next = |m: u64| {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (rng >> 33) % m
+    };
+    for _ in 0..10_000 {
+        let task = TaskInfo {
+            priority: next(4) as u32,
+            deadline: (next(2) == 0).then(|| next(400)),
+        };
+        let (travel, now) = (next(300), next(400));
+        let c = assign::cost(travel, &task, now, &p);
+        assert!(
+            c >= travel as i64 - assign::credit(&task, now, &p),
+            "{task:?} {travel} {now}"
+        );
+    }
+    let extreme = TaskInfo {
+        priority: u32::MAX,
+        deadline: Some(0),
+    };
+    let huge = CostParams {
+        priority_weight: i64::MAX,
+        lateness_weight: i64::MAX,
+        urgency_steps: i64::MAX,
+    };
+    for params in [p, huge] {
+        assign::cost(u64::MAX, &extreme, u64::MAX, &params);
+        assign::credit(&extreme, u64::MAX, &params);
+    }
 }

@@ -187,6 +187,7 @@ fn problem(map: GridMap, starts: Vec<u32>, tasks: Vec<Vec<u32>>) -> Problem {
         map,
         starts,
         tasks,
+        terms: Vec::new(),
         rules: TaskRules::Reveal {
             pool_per_agent: 1.5,
         },
@@ -665,6 +666,62 @@ fn tiny_lorr_instances_run() {
             assert!(m.errands_completed > m.tasks_completed);
         }
     }
+}
+
+/// One run of a seeded stream on random-32-32-20 with priorities and deadlines drawn on a
+/// third of its tasks each, with the scheduler's weights for them or with none.
+fn run_with_terms(weigh_terms: bool) -> lifelong::Metrics {
+    let map = movingai::read_map(data("random-32-32-20.map")).unwrap();
+    let mut p = Problem::generate("random", map, 40, 5).unwrap();
+    p.draw_terms(0.3, 0.3, 60, 5).unwrap();
+    let mut params = reproducible();
+    if !weigh_terms {
+        params.scheduler.terms.priority_weight = 0;
+        params.scheduler.terms.lateness_weight = 0;
+    }
+    lifelong::run(&p, 300, &params, |_, _| {}).unwrap()
+}
+
+#[test]
+fn priorities_and_deadlines_reach_the_schedule() {
+    let with = run_with_terms(true);
+    let without = run_with_terms(false);
+    let (w, wo) = (&with.task_times, &without.task_times);
+    // Every task is counted once, finished or open, by its class.
+    assert_eq!(w.urgent + w.normal, with.tasks_completed);
+    assert_eq!(
+        w.urgent_open + w.normal_open,
+        60,
+        "the pool holds 1.5 × 40 tasks"
+    );
+    // Prioritised tasks are served sooner than the others, and sooner than when the
+    // scheduler ignores their priority.
+    assert!(w.urgent_mean() < 0.8 * w.normal_mean(), "{w:?}");
+    assert!(w.urgent_mean() < 0.85 * wo.urgent_mean(), "{w:?} vs {wo:?}");
+    // Fewer deadlines missed (late, or open past it at the end) when the scheduler weighs
+    // them.
+    assert!(w.late + w.overdue < wo.late + wo.overdue, "{w:?} vs {wo:?}");
+    assert!(wo.late + wo.overdue > 0, "{wo:?}");
+}
+
+#[test]
+fn task_terms_are_checked() {
+    let mut p = Problem::generate("g", open_map(4, 4), 3, 0).unwrap();
+    let e = p.draw_terms(1.5, 0.0, 10, 0).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("priority must be in [0, 1] (1.5 given)"),
+        "{e}"
+    );
+    let e = p.draw_terms(0.0, f64::NAN, 10, 0).unwrap_err();
+    assert!(e.to_string().contains("deadline must be in [0, 1]"), "{e}");
+    let e = p.draw_terms(0.0, 0.5, 0, 0).unwrap_err();
+    assert!(e.to_string().contains("at least one step"), "{e}");
+    p.draw_terms(0.5, 0.5, 10, 0).unwrap();
+    assert_eq!(p.terms.len(), p.tasks.len());
+    p.terms.pop();
+    let e = Simulator::new(&p, MotionModel::Rotation).unwrap_err();
+    assert!(e.to_string().contains("task terms for"), "{e}");
 }
 
 #[test]

@@ -66,6 +66,7 @@ pub fn build_problem(
         map: world.grid.clone(),
         starts,
         tasks,
+        terms: Vec::new(),
         rules: TaskRules::Reveal {
             pool_per_agent: w.open_tasks_per_agent,
         },

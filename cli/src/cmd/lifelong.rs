@@ -39,6 +39,18 @@ pub struct Args {
     /// Seed of the generated stream and of the planner's tie-breaking.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Share of the tasks (drawn with --seed) that get priority 1: the scheduler credits them
+    /// 50 steps of travel (`scheduler.terms` in --params).
+    #[arg(long, default_value_t = 0.0)]
+    pub priority_share: f64,
+    /// Share of the tasks (drawn with --seed) that must be finished within --due-steps of
+    /// being revealed: the scheduler favours them as the deadline nears (50 steps before)
+    /// and sends the nearest robots.
+    #[arg(long, default_value_t = 0.0)]
+    pub due_share: f64,
+    /// Steps after its reveal by which a task with a deadline should be finished.
+    #[arg(long, default_value_t = 300)]
+    pub due_steps: u64,
     /// Steps to simulate (default: the instance's own, from simulation_time.json, else 1000).
     #[arg(long)]
     pub steps: Option<usize>,
@@ -81,7 +93,7 @@ pub fn read_params(path: Option<&std::path::Path>) -> Result<LifelongParams> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let (problem, default_steps, year) = match (&args.instance, &args.map, args.agents) {
+    let (mut problem, default_steps, year) = match (&args.instance, &args.map, args.agents) {
         (Some(path), _, _) => {
             let (p, year) = lorr::read_instance(path)
                 .with_context(|| format!("reading LoRR instance {}", path.display()))?;
@@ -109,6 +121,14 @@ pub fn run(args: Args) -> Result<()> {
         }
         _ => bail!("give --instance LORR.json, or --map M.map --agents N [--seed S]"),
     };
+    if args.priority_share > 0.0 || args.due_share > 0.0 {
+        problem.draw_terms(
+            args.priority_share,
+            args.due_share,
+            args.due_steps,
+            args.seed.unwrap_or(0),
+        )?;
+    }
     let steps = args.steps.unwrap_or(default_steps);
     let mut params = read_params(args.params.as_deref())?;
     params.motion = if args.motion == "four" {
@@ -163,6 +183,25 @@ pub fn run(args: Args) -> Result<()> {
         m.jam_cuts,
         m.total_wall_s
     );
+    if !problem.terms.is_empty() {
+        let t = &m.task_times;
+        println!(
+            "steps from reveal to finish, tasks still open counted at their age: priority tasks {:.1} ({} done, {} open), normal tasks {:.1} ({} done, {} open)",
+            t.urgent_mean(),
+            t.urgent,
+            t.urgent_open,
+            t.normal_mean(),
+            t.normal,
+            t.normal_open
+        );
+        println!(
+            "tasks with a deadline: {} done, {} of them late ({:.1} steps late on average); {} open past their deadline at the end",
+            t.due,
+            t.late,
+            t.late_mean(),
+            t.overdue
+        );
+    }
     if let Some(out) = &args.out {
         let mut json = serde_json::to_value(&m)?;
         json["best_known"] = standing.map(|(best, _)| best).into();

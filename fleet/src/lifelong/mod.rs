@@ -30,10 +30,10 @@ mod wlns;
 pub use crate::distance::DistanceCache;
 pub use motion::{Action, AgentState, MotionModel, apply, direction_to, neighbor, turns};
 pub use pibt::{Planner, PlannerParams};
-pub use problem::{Problem, TaskRules};
+pub use problem::{Problem, TaskRules, TaskTerms};
 pub use runner::{LifelongParams, Metrics, StepStats, Summary, run};
 pub use scheduler::{JAM_WINDOW, Scheduler, SchedulerMethod, SchedulerParams};
-pub use sim::{PoolTask, Simulator, StepOutcome};
+pub use sim::{PoolTask, Simulator, StepOutcome, TaskTimes};
 
 use courier_core::error::{CoreError, FormatError};
 use std::path::{Path, PathBuf};

@@ -121,13 +121,15 @@ pub fn same_key_groups<K: std::hash::Hash + Eq>(
     (group, first)
 }
 
-/// Where [`greedy`]'s robots and tasks are: robot cells (by robot id), first errand cells
-/// and extra costs (by task), which bound pair costs from below, and whether tasks at one
-/// cell are matched as one unit.
+/// Where [`greedy`]'s robots and tasks are: robot cells (by robot id), first errand cells,
+/// extra costs (by task), which bound pair costs from below, deadlines, and whether tasks at
+/// one cell (and with one deadline) are matched as one unit.
 pub struct Layout<'a> {
     pub robot_xy: &'a [(u32, u32)],
     pub task_xy: &'a [(u32, u32)],
     pub extra: &'a [i64],
+    /// By task, or empty: no deadlines.
+    pub due: &'a [Option<u64>],
     pub by_cell: bool,
 }
 
@@ -147,10 +149,10 @@ pub struct Layout<'a> {
 /// against 2472 / 2433, planner seeds 0 / 1; fleet/LIFELONG.md, session 28).
 ///
 /// `batch[r]` is a robot id; `cost(robot id, task)` must be at least Manhattan distance +
-/// extra and, with `by_cell`, depend on the task only through its cell and extra. Robots are
-/// costed in `order` (position in `batch`, free); past `deadline` robots not yet matched wait
-/// for the next step, and past `rematch_deadline` robots that are not free are no longer
-/// costed.
+/// extra and, with `by_cell`, depend on the task only through its cell, deadline and extra.
+/// Robots are costed in `order` (position in `batch`, free); past `deadline` robots not yet
+/// matched wait for the next step, and past `rematch_deadline` robots that are not free are
+/// no longer costed.
 pub fn greedy(
     batch: &[usize],
     order: &[(usize, bool)],
@@ -167,7 +169,8 @@ pub fn greedy(
     // `by_group[start[g]..end[g]]`, its cheapest task last (taken first, `end` moves down).
     let n_tasks = layout.task_xy.len();
     let group: Vec<usize> = if layout.by_cell {
-        same_key_groups(layout.task_xy.iter().copied()).0
+        let due = |t: usize| layout.due.get(t).copied().flatten();
+        same_key_groups((0..n_tasks).map(|t| (layout.task_xy[t], due(t)))).0
     } else {
         (0..n_tasks).collect()
     };
@@ -392,6 +395,7 @@ mod tests {
                 robot_xy: &robot_xy,
                 task_xy: &task_xy,
                 extra: &extra,
+                due: &[],
                 by_cell: false,
             };
             let batch: Vec<usize> = (0..n_robots).collect();

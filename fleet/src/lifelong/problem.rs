@@ -18,6 +18,16 @@ pub enum TaskRules {
     RoundRobin,
 }
 
+/// What a task asks beyond its errands. LoRR tasks ask nothing (priority 0, no deadline).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskTerms {
+    /// Higher is more urgent; 0 is normal. The scheduler credits each level
+    /// ([`crate::assign::CostParams::priority_weight`], 50 steps of travel).
+    pub priority: u32,
+    /// The task should be finished within this many steps of being revealed.
+    pub due_in: Option<u64>,
+}
+
 /// A lifelong instance.
 #[derive(Debug, Clone)]
 pub struct Problem {
@@ -28,6 +38,8 @@ pub struct Problem {
     pub starts: Vec<u32>,
     /// The task list: each task is a sequence of errand cells to visit in order.
     pub tasks: Vec<Vec<u32>>,
+    /// The terms of each task, by index in `tasks`; empty: every task has the default terms.
+    pub terms: Vec<TaskTerms>,
     pub rules: TaskRules,
     /// The instance's number of steps, where the instance says it.
     pub steps: Option<usize>,
@@ -80,11 +92,51 @@ impl Problem {
             map,
             starts,
             tasks,
+            terms: Vec::new(),
             rules: TaskRules::Reveal {
                 pool_per_agent: 1.5,
             },
             steps: None,
         })
+    }
+
+    /// Draws seeded terms for the task list: each task gets priority 1 with probability
+    /// `priority_share` and, independently, a deadline `due_steps` after its reveal with
+    /// probability `due_share`. Refuses shares outside [0, 1] and a zero `due_steps` with a
+    /// positive `due_share`.
+    pub fn draw_terms(
+        &mut self,
+        priority_share: f64,
+        due_share: f64,
+        due_steps: u64,
+        seed: u64,
+    ) -> Result<(), LifelongError> {
+        for (name, share) in [("priority", priority_share), ("deadline", due_share)] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(LifelongError::Invalid(format!(
+                    "the share of tasks with a {name} must be in [0, 1] ({share} given)"
+                )));
+            }
+        }
+        if due_share > 0.0 && due_steps == 0 {
+            return Err(LifelongError::Invalid(
+                "tasks with a deadline need at least one step to be done in (0 given)".into(),
+            ));
+        }
+        // A stream of its own, so that the tasks and starts stay those of `generate`.
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7465_726d_7300);
+        self.terms = (0..self.tasks.len())
+            .map(|_| TaskTerms {
+                priority: u32::from(rng.random_bool(priority_share)),
+                due_in: rng.random_bool(due_share).then_some(due_steps),
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// The terms of task `k` of the list.
+    pub fn terms_of(&self, k: usize) -> TaskTerms {
+        self.terms.get(k).copied().unwrap_or_default()
     }
 }
 

@@ -7,7 +7,7 @@ use super::motion::{Action, MotionModel};
 use super::pibt::{Planner, PlannerParams};
 use super::problem::{Problem, TaskRules};
 use super::scheduler::{Scheduler, SchedulerParams};
-use super::sim::Simulator;
+use super::sim::{Simulator, TaskTimes};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -103,6 +103,9 @@ pub struct Metrics {
     /// ([`SchedulerParams::jam_wait_share`]).
     #[serde(default)]
     pub jam_cuts: u32,
+    /// Steps from reveal to finish by priority, and deadlines met, at the end of the run.
+    #[serde(default)]
+    pub task_times: TaskTimes,
     pub total_wall_s: f64,
 }
 
@@ -199,6 +202,7 @@ fn run_inner(
     m.plan_cpu_ms = Summary::of(&cpu);
     m.tables_computed = planner.cache.computed;
     m.jam_cuts = scheduler.jam_cuts();
+    m.task_times = sim.task_times();
     m.lane_penalty = planner.cache.lane_penalty();
     m.total_wall_s = t0.elapsed().as_secs_f64();
     Ok(m)

@@ -125,6 +125,9 @@ pub struct SchedulerParams {
     /// The jam guard's bound on robots per free cell (default 0.35, the sparse fleets; the
     /// dense RANDOM fleets wait far more by design and have their own caps).
     pub jam_max_density: f64,
+    /// How a task's priority and deadline weigh against travel ([`assign::cost`]); tasks
+    /// without them (all LoRR tasks) cost their travel.
+    pub terms: assign::CostParams,
 }
 
 impl Default for SchedulerParams {
@@ -145,6 +148,7 @@ impl Default for SchedulerParams {
             max_idle_per_free_cell: 0.45,
             jam_wait_share: 0.03,
             jam_max_density: 0.35,
+            terms: assign::CostParams::default(),
         }
     }
 }
@@ -380,8 +384,25 @@ impl Scheduler {
             }
         }
         let now = sim.step_index() as u64;
-        let info = assign::TaskInfo::default();
-        let cp = assign::CostParams::default();
+        let cp = self.params.terms;
+        // A robot should reach a task's first errand by its deadline less the task's own
+        // length (the table distance, or its lower bound while unmeasured).
+        let info: Vec<assign::TaskInfo> = tasks
+            .iter()
+            .map(|t| assign::TaskInfo {
+                priority: pool[t].priority,
+                deadline: pool[t]
+                    .deadline
+                    .map(|d| (d as u64).saturating_sub(self.task_len[t].steps as u64)),
+            })
+            .collect();
+        // The greedy's lower bound on a pair: travel + extra − the terms' credit.
+        let bound: Vec<i64> = extra
+            .iter()
+            .zip(&info)
+            .map(|(e, i)| e.saturating_sub(assign::credit(i, now, &cp)))
+            .collect();
+        let due: Vec<Option<u64>> = info.iter().map(|i| i.deadline).collect();
         // Look tables up once per task, not once per pair.
         let tabs: Vec<_> = firsts.iter().map(|&e| planner.cache.get(e)).collect();
         let cache = &planner.cache;
@@ -400,7 +421,7 @@ impl Scheduler {
                 .as_ref()
                 .and_then(|st| st.get(a, k))
                 .unwrap_or_else(|| travel(a, k));
-            assign::cost(travel, &info, now, &cp) + extra[k]
+            assign::cost(travel, &info[k], now, &cp).saturating_add(extra[k])
         };
         let xy = |c: u32| {
             let (x, y) = sim.map().coords(c as usize);
@@ -426,7 +447,8 @@ impl Scheduler {
             let layout = Layout {
                 robot_xy: &robot_xy,
                 task_xy: &task_xy,
-                extra: &extra,
+                extra: &bound,
+                due: &due,
                 by_cell: shares_stations,
             };
             let k = self.params.candidates_per_robot;

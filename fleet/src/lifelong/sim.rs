@@ -5,8 +5,9 @@
 
 use super::LifelongError;
 use super::motion::{Action, AgentState, MotionModel, apply};
-use super::problem::{Problem, TaskRules};
+use super::problem::{Problem, TaskRules, TaskTerms};
 use courier_core::GridMap;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const NONE: u32 = u32::MAX;
@@ -21,6 +22,10 @@ pub struct PoolTask {
     pub agent: Option<usize>,
     /// Step at which the task was revealed.
     pub revealed: usize,
+    /// Higher is more urgent; 0 is normal.
+    pub priority: u32,
+    /// Step by which the task should be finished.
+    pub deadline: Option<usize>,
 }
 
 impl PoolTask {
@@ -41,6 +46,56 @@ pub struct StepOutcome {
     pub errands: usize,
 }
 
+/// How long tasks take from reveal to finish, by priority, and how many of those with a
+/// deadline are late. Tasks open at the time of the count are counted at their age so far:
+/// tasks never chosen would otherwise drop out and make their class look fast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskTimes {
+    /// Tasks of priority 0 finished, and their steps summed.
+    pub normal: usize,
+    pub normal_steps: u64,
+    /// Tasks of priority above 0 finished, and their steps summed.
+    pub urgent: usize,
+    pub urgent_steps: u64,
+    /// Tasks of priority 0 / above 0 open, and their ages summed.
+    pub normal_open: usize,
+    pub normal_open_steps: u64,
+    pub urgent_open: usize,
+    pub urgent_open_steps: u64,
+    /// Tasks with a deadline finished; of them, finished after it, and their steps late summed.
+    pub due: usize,
+    pub late: usize,
+    pub late_steps: u64,
+    /// Tasks open past their deadline.
+    pub overdue: usize,
+}
+
+impl TaskTimes {
+    /// Mean steps from reveal to finish of the normal tasks, open ones at their age (0 with
+    /// none).
+    pub fn normal_mean(&self) -> f64 {
+        mean(
+            self.normal_steps + self.normal_open_steps,
+            self.normal + self.normal_open,
+        )
+    }
+    /// The same for tasks of priority above 0.
+    pub fn urgent_mean(&self) -> f64 {
+        mean(
+            self.urgent_steps + self.urgent_open_steps,
+            self.urgent + self.urgent_open,
+        )
+    }
+    /// Mean steps late of the tasks finished after their deadline (0 with none).
+    pub fn late_mean(&self) -> f64 {
+        mean(self.late_steps, self.late)
+    }
+}
+
+fn mean(sum: u64, n: usize) -> f64 {
+    if n == 0 { 0.0 } else { sum as f64 / n as f64 }
+}
+
 /// Executes steps and keeps score.
 #[derive(Debug, Clone)]
 pub struct Simulator {
@@ -48,6 +103,7 @@ pub struct Simulator {
     model: MotionModel,
     rules: TaskRules,
     tasks: Vec<Vec<u32>>,
+    terms: Vec<TaskTerms>,
     states: Vec<AgentState>,
     step: usize,
     pool: BTreeMap<usize, PoolTask>,
@@ -62,6 +118,7 @@ pub struct Simulator {
     next_occ: Vec<u32>,
     pub tasks_completed: usize,
     pub errands_completed: usize,
+    times: TaskTimes,
 }
 
 impl Simulator {
@@ -101,6 +158,13 @@ impl Simulator {
                 )));
             }
         }
+        if !problem.terms.is_empty() && problem.terms.len() != problem.tasks.len() {
+            return Err(LifelongError::Invalid(format!(
+                "{} task terms for {} tasks: give one per task or none",
+                problem.terms.len(),
+                problem.tasks.len()
+            )));
+        }
         let n = problem.starts.len();
         let pool_size = match problem.rules {
             TaskRules::Reveal { pool_per_agent } => ((pool_per_agent * n as f64) as usize).max(1),
@@ -111,6 +175,7 @@ impl Simulator {
             model,
             rules: problem.rules,
             tasks: problem.tasks.clone(),
+            terms: problem.terms.clone(),
             states: problem
                 .starts
                 .iter()
@@ -126,6 +191,7 @@ impl Simulator {
             next_occ: vec![NONE; cells],
             tasks_completed: 0,
             errands_completed: 0,
+            times: TaskTimes::default(),
         };
         if sim.rules == TaskRules::RoundRobin {
             for k in 0..n {
@@ -324,6 +390,21 @@ impl Simulator {
             task.next += 1;
             out.errands += 1;
             if task.next == task.errands.len() {
+                let took = (self.step - task.revealed) as u64;
+                if task.priority > 0 {
+                    self.times.urgent += 1;
+                    self.times.urgent_steps += took;
+                } else {
+                    self.times.normal += 1;
+                    self.times.normal_steps += took;
+                }
+                if let Some(d) = task.deadline {
+                    self.times.due += 1;
+                    if self.step > d {
+                        self.times.late += 1;
+                        self.times.late_steps += (self.step - d) as u64;
+                    }
+                }
                 self.pool.remove(&t);
                 self.assignment[a] = None;
                 out.finished.push((a, t));
@@ -340,20 +421,43 @@ impl Simulator {
         Ok(out)
     }
 
+    /// Task times so far: finished tasks, and the open ones at their age now.
+    pub fn task_times(&self) -> TaskTimes {
+        let mut t = self.times;
+        for task in self.pool.values() {
+            let age = (self.step - task.revealed) as u64;
+            if task.priority > 0 {
+                t.urgent_open += 1;
+                t.urgent_open_steps += age;
+            } else {
+                t.normal_open += 1;
+                t.normal_open_steps += age;
+            }
+            t.overdue += usize::from(task.deadline.is_some_and(|d| self.step > d));
+        }
+        t
+    }
+
+    /// Task `id`, the `k`-th of the list, revealed now (held by `agent`).
+    fn new_task(&self, id: usize, k: usize, agent: Option<usize>) -> PoolTask {
+        let terms = self.terms.get(k).copied().unwrap_or_default();
+        PoolTask {
+            id,
+            errands: self.tasks[k].clone(),
+            next: 0,
+            agent,
+            revealed: self.step,
+            priority: terms.priority,
+            deadline: terms.due_in.map(|d| self.step.saturating_add(d as usize)),
+        }
+    }
+
     fn reveal(&mut self) {
         while self.pool.len() < self.pool_size {
             let id = self.next_task_id;
             self.next_task_id += 1;
-            self.pool.insert(
-                id,
-                PoolTask {
-                    id,
-                    errands: self.tasks[id % self.tasks.len()].clone(),
-                    next: 0,
-                    agent: None,
-                    revealed: self.step,
-                },
-            );
+            let task = self.new_task(id, id % self.tasks.len(), None);
+            self.pool.insert(id, task);
         }
     }
 
@@ -363,16 +467,8 @@ impl Simulator {
         self.rr_count[k] += 1;
         let id = self.next_task_id;
         self.next_task_id += 1;
-        self.pool.insert(
-            id,
-            PoolTask {
-                id,
-                errands: self.tasks[idx].clone(),
-                next: 0,
-                agent: Some(k),
-                revealed: self.step,
-            },
-        );
+        let task = self.new_task(id, idx, Some(k));
+        self.pool.insert(id, task);
         self.assignment[k] = Some(id);
     }
 }
