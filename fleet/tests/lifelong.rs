@@ -702,6 +702,7 @@ fn priorities_and_deadlines_reach_the_schedule() {
     // them.
     assert!(w.late + w.overdue < wo.late + wo.overdue, "{w:?} vs {wo:?}");
     assert!(wo.late + wo.overdue > 0, "{wo:?}");
+    assert!(2 * w.lateness() < wo.lateness(), "{w:?} vs {wo:?}");
 }
 
 #[test]

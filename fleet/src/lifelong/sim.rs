@@ -66,8 +66,9 @@ pub struct TaskTimes {
     pub due: usize,
     pub late: usize,
     pub late_steps: u64,
-    /// Tasks open past their deadline.
+    /// Tasks open past their deadline, and their steps past it summed.
     pub overdue: usize,
+    pub overdue_steps: u64,
 }
 
 impl TaskTimes {
@@ -89,6 +90,10 @@ impl TaskTimes {
     /// Mean steps late of the tasks finished after their deadline (0 with none).
     pub fn late_mean(&self) -> f64 {
         mean(self.late_steps, self.late)
+    }
+    /// Steps late summed over the tasks finished late and those open past their deadline.
+    pub fn lateness(&self) -> u64 {
+        self.late_steps + self.overdue_steps
     }
 }
 
@@ -433,7 +438,10 @@ impl Simulator {
                 t.normal_open += 1;
                 t.normal_open_steps += age;
             }
-            t.overdue += usize::from(task.deadline.is_some_and(|d| self.step > d));
+            if let Some(d) = task.deadline.filter(|&d| self.step > d) {
+                t.overdue += 1;
+                t.overdue_steps += (self.step - d) as u64;
+            }
         }
         t
     }
