@@ -33,7 +33,7 @@ pub struct TaskInfo {
 
 /// Weights of [`cost`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CostParams {
     /// Cost removed per priority level, in travel steps (default 50: one level is worth a
     /// 50-step detour).

@@ -133,11 +133,6 @@ impl Problem {
             .collect();
         Ok(())
     }
-
-    /// The terms of task `k` of the list.
-    pub fn terms_of(&self, k: usize) -> TaskTerms {
-        self.terms.get(k).copied().unwrap_or_default()
-    }
 }
 
 /// The cells of the largest 4-connected region of passable cells, in index order.
