@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Share of the tasks (drawn with --seed) that get priority 1: the scheduler credits them
-    /// 50 steps of travel (`scheduler.terms` in --params).
+    /// 50 steps of travel by default (`scheduler.terms.priority_weight` in --params).
     #[arg(long, default_value_t = 0.0)]
     pub priority_share: f64,
     /// Share of the tasks (drawn with --seed) that must be finished within --due-steps of
@@ -77,7 +77,8 @@ pub struct Args {
     #[arg(long)]
     pub params: Option<PathBuf>,
     /// Write the metrics as JSON here (with `best_known` and `share_of_best` for a
-    /// main-round instance run at its full length under the rotation model, else null).
+    /// main-round instance run at its full length under the rotation model without drawn
+    /// priorities or deadlines, else null).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
