@@ -385,17 +385,23 @@ mod tests {
             let detour: Vec<i64> = (0..n_robots * n_cells)
                 .map(|_| rng.random_range(0..30) * (rng.random_range(0..3) / 2))
                 .collect();
+            // In a third of the rounds half the tasks have a deadline, charged per step of
+            // travel past it: tasks at one cell then differ by more than their extra.
+            let due: Vec<Option<u64>> = (0..n_tasks)
+                .map(|_| (round % 3 == 2 && rng.random_bool(0.5)).then(|| rng.random_range(0..100)))
+                .collect();
             let cost = |a: usize, t: usize| {
                 let ((x, y), (tx, ty)) = (robot_xy[a], task_xy[t]);
                 let c = task_cell[t];
                 let travel = (x.abs_diff(tx) + y.abs_diff(ty)) as i64 + detour[a * n_cells + c];
-                1000 * travel + extra[t]
+                let late = due[t].map_or(0, |d| (travel - d as i64).max(0));
+                1000 * (travel + 3 * late) + extra[t]
             };
             let mut layout = Layout {
                 robot_xy: &robot_xy,
                 task_xy: &task_xy,
                 extra: &extra,
-                due: &[],
+                due: &due,
                 by_cell: false,
             };
             let batch: Vec<usize> = (0..n_robots).collect();
